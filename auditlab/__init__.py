@@ -1,0 +1,61 @@
+"""auditlab: audit-log forensics and audit-completeness testing.
+
+Importing auditlab does no work: every name below is resolved on first use.
+
+Examples:
+    >>> import auditlab as al
+    >>> sorted(al.formats())
+    ['auditd', 'cloudtrail']
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> (module, attribute or None for the module itself)
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "schema": ("auditlab.schema", None),
+    "export": ("auditlab.export", None),
+    "AuditlabError": ("auditlab._errors", "AuditlabError"),
+    "FormatError": ("auditlab._errors", "FormatError"),
+    "InvalidArgument": ("auditlab._errors", "InvalidArgument"),
+    "MissingExtraError": ("auditlab._errors", "MissingExtraError"),
+    "SchemaError": ("auditlab._errors", "SchemaError"),
+    "SourceError": ("auditlab._errors", "SourceError"),
+}
+
+# The loading verbs are bound eagerly (auditlab.load is also the name of their subpackage, and a lazy binding
+# would be overwritten by the import system); the subpackage imports nothing heavy at import time.
+from auditlab.load import formats, load, scan  # noqa: E402
+
+__all__ = sorted([*_LAZY, "formats", "load", "scan", "__version__"])
+
+if TYPE_CHECKING:
+    from auditlab import export, schema
+    from auditlab._errors import (
+        AuditlabError,
+        FormatError,
+        InvalidArgument,
+        MissingExtraError,
+        SchemaError,
+        SourceError,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'auditlab' has no attribute {name!r}") from None
+    value = importlib.import_module(module)
+    if attr is not None:
+        value = getattr(value, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,139 @@
+"""Loading audit logs into the canonical events frame: :func:`load`, :func:`scan` and :func:`formats`.
+
+One module per source format lives beside this file; ``_io`` reads files, folders, globs and compressed inputs,
+``_formats`` sniffs formats, and ``_batch`` finishes each loader's batches into the canonical schema.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Literal
+
+from auditlab._errors import InvalidArgument, require
+from auditlab.load import _formats
+from auditlab.load._io import expand
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    import polars as pl
+
+    from auditlab.load._io import Source
+
+__all__ = ["formats", "load", "scan"]
+
+DEFAULT_BATCH_ROWS = 100_000
+
+
+def formats() -> dict[str, str]:
+    """The supported formats, by name, with a line about each.
+
+    Examples:
+        >>> import auditlab as al
+        >>> "auditd" in al.formats()
+        True
+    """
+    return {name: _formats.get(name).DESCRIPTION for name in _formats.names()}
+
+
+def _plan(paths: Any, format: str | None) -> list[tuple[Source, Any]]:  # noqa: A002
+    if format is not None:
+        _formats.get(format)  # an unknown format= fails before any file is read
+    return [(source, _formats.resolve(source, format)) for source in expand(paths)]
+
+
+def scan(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    format: str | None = None,  # noqa: A002 - the natural keyword for users
+    progress: bool | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> pl.LazyFrame:
+    """Lazily read audit logs into the canonical schema, streaming in batches with bounded memory.
+
+    Args:
+        paths: a file, a folder (read recursively), a glob pattern, or a list of them. ``.gz``, ``.bz2`` and
+            ``.zst`` inputs are decompressed, recognised by content.
+        format: a name from :func:`formats`; by default each file's format is sniffed from its content.
+        progress: show a progress bar; by default only in an interactive terminal or notebook, never in tests.
+        batch_rows: the most rows a loader builds at once (a memory bound).
+
+    Returns:
+        A :class:`polars.LazyFrame` whose rows are the input records, one row each, in file order.
+
+    Raises:
+        SourceError: a path does not exist or a pattern matches nothing.
+        FormatError: an unknown ``format=``, or a file whose format cannot be told.
+
+    Examples:
+        >>> import auditlab as al
+        >>> lazy = al.scan("datasets/foundation")
+        >>> lazy.select("source_type").unique().sort("source_type").collect()["source_type"].to_list()
+        ['auditd', 'cloudtrail']
+    """
+    import polars as pl
+    from polars.io.plugins import register_io_source
+
+    from auditlab import schema
+    from auditlab.load._progress import progress_bar
+
+    if not isinstance(batch_rows, int) or batch_rows < 1:
+        raise InvalidArgument(f"batch_rows: expected a positive integer, got {batch_rows!r}")
+    plan = _plan(paths, format)
+
+    def read(
+        with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, batch_size: int | None
+    ) -> Iterator[pl.DataFrame]:
+        remaining = n_rows
+        rows = min(batch_rows, batch_size) if batch_size else batch_rows
+        with progress_bar(plan, enabled=progress) as bar:
+            for source, module in plan:
+                for frame in module.parse(source, batch_rows=rows):
+                    bar.advance(source, frame)
+                    out = frame
+                    if predicate is not None:
+                        out = out.filter(predicate)
+                    if with_columns is not None:
+                        out = out.select(with_columns)
+                    if remaining is not None:
+                        out = out.head(remaining)
+                        remaining -= out.height
+                    yield out
+                    if remaining is not None and remaining <= 0:
+                        return
+                bar.done(source)
+
+    return register_io_source(read, schema=schema.polars_schema(), explain_name="auditlab")
+
+
+def load(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    format: str | None = None,  # noqa: A002
+    backend: Literal["polars", "pandas"] = "polars",
+    progress: bool | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> Any:
+    """Read audit logs into one events frame in the canonical schema (:mod:`auditlab.schema`).
+
+    Every input record becomes exactly one row; a record that cannot be parsed fully becomes a row with
+    ``parse_error`` set and ``raw`` kept. Arguments are those of :func:`scan`, plus:
+
+    Args:
+        backend: ``"polars"`` (a :class:`polars.DataFrame`) or ``"pandas"`` (a pandas DataFrame with Arrow
+            dtypes; needs ``pip install 'auditlab[pandas]'``).
+
+    Examples:
+        >>> import auditlab as al
+        >>> events = al.load("datasets/foundation/linux/audit.log")
+        >>> events.select("source_type", "event_code").row(0)
+        ('auditd', 'DAEMON_START')
+    """
+    if backend not in ("polars", "pandas"):
+        raise InvalidArgument(f"backend: expected 'polars' or 'pandas', got {backend!r}")
+    if backend == "pandas":
+        require("pandas", "pandas", "load(backend='pandas')")
+    frame = scan(paths, format=format, progress=progress, batch_rows=batch_rows).collect()
+    if backend == "pandas":
+        return frame.to_pandas(use_pyarrow_extension_array=True)
+    return frame
