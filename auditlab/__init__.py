@@ -31,7 +31,20 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 # would be overwritten by the import system); the subpackage imports nothing heavy at import time.
 from auditlab.load import formats, load, scan  # noqa: E402
 
-__all__ = sorted([*_LAZY, "formats", "load", "scan", "__version__"])
+__all__ = [
+    "AuditlabError",
+    "FormatError",
+    "InvalidArgument",
+    "MissingExtraError",
+    "SchemaError",
+    "SourceError",
+    "__version__",
+    "export",
+    "formats",
+    "load",
+    "scan",
+    "schema",
+]
 
 if TYPE_CHECKING:
     from auditlab import export, schema

@@ -1,11 +1,13 @@
 """The canonical events schema: one row per normalized audit event.
 
 Every loader emits these columns, in this order, with these dtypes, and every analysis reads them. Each column
-carries its OCSF path and ECS field so that exporters (:mod:`auditlab.export`) can write either standard.
+carries its OCSF path and ECS field so that exporters (:mod:`auditlab.export`) can write either standard. Where a
+standard has no field for a column, the path goes under OCSF ``unmapped``; the original (accountable) actor follows
+Auditbeat's ``user.audit.*`` in ECS.
 
 Examples:
     >>> from auditlab import schema
-    >>> schema.COLUMNS["actor_orig_uid"].ocsf
+    >>> schema.COLUMNS["actor_user_uid"].ocsf
     'actor.user.uid'
     >>> schema.empty().height
     0
@@ -65,9 +67,9 @@ _COLUMNS: tuple[Column, ...] = (
     Column("actor_user_name", S, "actor.user.name", "user.name", "the effective actor's name"),
     Column("actor_user_type", S, "actor.user.type", "user.roles", "the effective actor's type (IAMUser, ...)"),
     Column("actor_user_domain", S, "actor.user.domain", "user.domain", "the effective actor's domain or account"),
-    Column("actor_orig_uid", S, "actor.authorizations.original_user.uid", "user.effective.id",
+    Column("actor_orig_uid", S, "unmapped.actor_orig.uid", "user.audit.id",
            "the original, accountable actor's id: auid, sudo invoker, impersonator, role session's human"),
-    Column("actor_orig_name", S, "actor.authorizations.original_user.name", "user.effective.name",
+    Column("actor_orig_name", S, "unmapped.actor_orig.name", "user.audit.name",
            "the original, accountable actor's name"),
     Column("actor_credential_uid", S, "actor.session.credential_uid", "user.credential.id",
            "access key or credential id"),

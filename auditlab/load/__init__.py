@@ -36,10 +36,25 @@ def formats() -> dict[str, str]:
     return {name: _formats.get(name).DESCRIPTION for name in _formats.names()}
 
 
-def _plan(paths: Any, format: str | None) -> list[tuple[Source, Any]]:  # noqa: A002
+def _plan(paths: Any, format: str | None, batch_rows: int) -> list[tuple[Source, Any]]:  # noqa: A002
+    """Check the arguments, expand the paths and choose each source's loader (sniffing reads each file's start)."""
+    if not isinstance(batch_rows, int) or batch_rows < 1:
+        raise InvalidArgument(f"batch_rows: expected a positive integer, got {batch_rows!r}")
     if format is not None:
         _formats.get(format)  # an unknown format= fails before any file is read
     return [(source, _formats.resolve(source, format)) for source in expand(paths)]
+
+
+def _frames(plan: list[tuple[Source, Any]], *, progress: bool | None, batch_rows: int) -> Iterator[pl.DataFrame]:
+    """The canonical batches of every planned source, in order, advancing the progress bar."""
+    from auditlab.load._progress import progress_bar
+
+    with progress_bar(plan, enabled=progress) as bar:
+        for source, module in plan:
+            for frame in module.parse(source, batch_rows=batch_rows):
+                bar.advance(source, frame)
+                yield frame
+            bar.done(source)
 
 
 def scan(
@@ -71,37 +86,29 @@ def scan(
         >>> lazy.select("source_type").unique().sort("source_type").collect()["source_type"].to_list()
         ['auditd', 'cloudtrail']
     """
-    import polars as pl
     from polars.io.plugins import register_io_source
 
     from auditlab import schema
-    from auditlab.load._progress import progress_bar
 
-    if not isinstance(batch_rows, int) or batch_rows < 1:
-        raise InvalidArgument(f"batch_rows: expected a positive integer, got {batch_rows!r}")
-    plan = _plan(paths, format)
+    plan = _plan(paths, format, batch_rows)
 
     def read(
         with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, batch_size: int | None
     ) -> Iterator[pl.DataFrame]:
         remaining = n_rows
         rows = min(batch_rows, batch_size) if batch_size else batch_rows
-        with progress_bar(plan, enabled=progress) as bar:
-            for source, module in plan:
-                for frame in module.parse(source, batch_rows=rows):
-                    bar.advance(source, frame)
-                    out = frame
-                    if predicate is not None:
-                        out = out.filter(predicate)
-                    if with_columns is not None:
-                        out = out.select(with_columns)
-                    if remaining is not None:
-                        out = out.head(remaining)
-                        remaining -= out.height
-                    yield out
-                    if remaining is not None and remaining <= 0:
-                        return
-                bar.done(source)
+        for frame in _frames(plan, progress=progress, batch_rows=rows):
+            out = frame
+            if predicate is not None:
+                out = out.filter(predicate)
+            if with_columns is not None:
+                out = out.select(with_columns)
+            if remaining is not None:
+                out = out.head(remaining)
+                remaining -= out.height
+            yield out
+            if remaining is not None and remaining <= 0:
+                return
 
     return register_io_source(read, schema=schema.polars_schema(), explain_name="auditlab")
 
@@ -133,7 +140,13 @@ def load(
         raise InvalidArgument(f"backend: expected 'polars' or 'pandas', got {backend!r}")
     if backend == "pandas":
         require("pandas", "pandas", "load(backend='pandas')")
-    frame = scan(paths, format=format, progress=progress, batch_rows=batch_rows).collect()
+    import polars as pl
+
+    from auditlab import schema
+
+    # The same rows as scan(...).collect(), joined without the copy a collect of the plugin scan makes.
+    batches = list(_frames(_plan(paths, format, batch_rows), progress=progress, batch_rows=batch_rows))
+    frame = pl.concat(batches, how="vertical", rechunk=False) if batches else schema.empty()
     if backend == "pandas":
         return frame.to_pandas(use_pyarrow_extension_array=True)
     return frame

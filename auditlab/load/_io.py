@@ -26,6 +26,9 @@ _GZIP = b"\x1f\x8b"
 _BZ2 = b"BZh"
 _ZSTD = b"\x28\xb5\x2f\xfd"
 
+READ_BYTES = 1024 * 1024
+"""Bytes asked of the (decompressing) stream per read."""
+
 CHUNK_BYTES = 32 * 1024 * 1024
 """Bytes read per chunk by :func:`iter_chunks` (a chunk grows past it only to finish a line)."""
 
@@ -53,18 +56,17 @@ class Source:
     def open(self) -> BinaryIO:
         """Open the decompressed byte stream."""
         try:
-            raw = open(self.path, "rb")  # noqa: SIM115 - returned to the caller, closed by it
+            if self.compression == "gzip":
+                return gzip.open(self.path, "rb")  # type: ignore[return-value]
+            if self.compression == "bz2":
+                return bz2.open(self.path, "rb")  # type: ignore[return-value]
+            if self.compression == "zstd":
+                import zstandard
+
+                return zstandard.open(self.path, "rb")  # type: ignore[return-value]
+            return open(self.path, "rb")
         except OSError as exc:
             raise SourceError(f"cannot read {self.name}: {exc.strerror or exc}") from exc
-        if self.compression is None:
-            return raw
-        if self.compression == "gzip":
-            return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-        if self.compression == "bz2":
-            return bz2.BZ2File(raw, mode="rb")  # type: ignore[return-value]
-        import zstandard
-
-        return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)  # type: ignore[return-value]
 
     def head(self, size: int = 64 * 1024) -> bytes:
         """The first ``size`` decompressed bytes, for sniffing ("" for an empty or unreadable stream start)."""
@@ -142,29 +144,42 @@ class Chunk:
 
 
 def iter_chunks(source: Source, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
-    """Read a source's decompressed bytes in newline-aligned chunks of about ``chunk_bytes``."""
+    """Read a source's decompressed bytes in newline-aligned chunks of about ``chunk_bytes``.
+
+    Reads go in blocks of at most :data:`READ_BYTES`, so a decompression fault loses no more than the block it
+    broke: everything decompressed before it is returned, and the last chunk carries the error.
+    """
     offset = 0
     line = 1
-    rest = b""
+    pending: list[bytes] = []
+    pending_size = 0
+    block_size = min(chunk_bytes, READ_BYTES)
     with source.open() as stream:
         while True:
             try:
-                block = stream.read(chunk_bytes)
+                block = stream.read(block_size)
             except DECOMPRESSION_ERRORS as exc:
-                where = offset + len(rest)
+                data = b"".join(pending)
+                where = offset + len(data)
                 msg = f"{source.compression or 'read'} error in {source.name} after {where} decompressed bytes: {exc}"
-                yield Chunk(rest, offset, line, error=msg)
+                yield Chunk(data, offset, line, error=msg)
                 return
-            if not block:
-                if rest:
-                    yield Chunk(rest, offset, line)
+            if block:
+                pending.append(block)
+                pending_size += len(block)
+                if pending_size < chunk_bytes:
+                    continue
+            data = b"".join(pending)
+            if not block:  # end of stream
+                if data:
+                    yield Chunk(data, offset, line)
                 return
-            data = rest + block
             cut = data.rfind(b"\n") + 1
             if cut == 0:  # no newline yet: a long line, keep reading
-                rest = data
+                pending, pending_size = [data], len(data)
                 continue
             chunk, rest = data[:cut], data[cut:]
+            pending, pending_size = ([rest], len(rest)) if rest else ([], 0)
             yield Chunk(chunk, offset, line)
             offset += len(chunk)
             line += chunk.count(b"\n")
