@@ -3,7 +3,7 @@
 Every loader emits these columns, in this order, with these dtypes, and every analysis reads them. Each column
 carries its OCSF path and ECS field so that exporters (:mod:`auditlab.export`) can write either standard. Where a
 standard has no field for a column, the path goes under OCSF ``unmapped``; the original (accountable) actor follows
-Auditbeat's ``user.audit.*`` in ECS.
+Auditbeat's ``user.audit.*`` in ECS, and columns ECS has no field for go under ``auditlab.*``.
 
 Examples:
     >>> from auditlab import schema
@@ -52,7 +52,7 @@ S = pl.String()
 _COLUMNS: tuple[Column, ...] = (
     Column("time", _UTC, "time", "@timestamp", "event time, UTC"),
     Column("time_us", pl.Int64(), None, None, "event time as epoch microseconds, for portable arithmetic"),
-    Column("time_original", S, "unmapped.time_original", "event.original_time", "the timestamp text as found"),
+    Column("time_original", S, "unmapped.time_original", "auditlab.time_original", "the timestamp text as found"),
     Column("class_uid", pl.Int32(), "class_uid", None, "OCSF class: 3002 Authentication, 3001 Account Change, "
            "3005 User Access Management, 6003 API Activity, 1007 Process Activity, 1001 File System Activity, "
            "4001 Network Activity, 1008 Event Log Activity, 0 other"),
@@ -80,11 +80,11 @@ _COLUMNS: tuple[Column, ...] = (
     Column("actor_process_name", S, "actor.process.name", "process.name", "acting process name or executable"),
     Column("target_user_uid", S, "user.uid", "user.target.id", "the account acted upon, id"),
     Column("target_user_name", S, "user.name", "user.target.name", "the account acted upon, name"),
-    Column("target_session_uid", S, "session.uid", "user.target.session", "the session acted upon or opened"),
+    Column("target_session_uid", S, "session.uid", "auditlab.target_session.uid", "the session acted upon or opened"),
     Column("process_cmdline", S, "process.cmd_line", "process.command_line", "command line of the object process"),
     Column("file_path", S, "file.path", "file.path", "file acted upon"),
-    Column("resource_uid", S, "resources.uid", "resource.id", "resource acted upon (ARN, object name)"),
-    Column("resource_type", S, "resources.type", "resource.type", "type of the resource acted upon"),
+    Column("resource_uid", S, "resources.uid", "auditlab.resource.uid", "resource acted upon (ARN, object name)"),
+    Column("resource_type", S, "resources.type", "auditlab.resource.type", "type of the resource acted upon"),
     Column("src_ip", S, "src_endpoint.ip", "source.ip", "where the request came from: IP address"),
     Column("src_port", pl.Int32(), "src_endpoint.port", "source.port", "where the request came from: port"),
     Column("src_hostname", S, "src_endpoint.hostname", "source.domain", "where the request came from: name"),
@@ -97,15 +97,15 @@ _COLUMNS: tuple[Column, ...] = (
     Column("source_seq", pl.Int64(), "metadata.sequence", "event.sequence", "native sequence number, if any"),
     Column("source_record_uid", S, "metadata.uid", "event.id", "native unique id of the record"),
     Column("source_file", S, "metadata.loggers.name", "log.file.path", "provenance: file"),
-    Column("source_line", pl.Int64(), "unmapped.source_line", "log.file.line",
+    Column("source_line", pl.Int64(), "unmapped.source_line", "auditlab.source_line",
            "provenance: 1-based line (text) or record index (binary, arrays)"),
     Column("source_offset", pl.Int64(), "unmapped.source_offset", "log.offset", "provenance: byte offset"),
     Column("raw", S, "raw_data", "event.original", "the verbatim record"),
     Column("raw_sha256", S, "raw_data_hash.value", "event.hash", "SHA-256 of raw (UTF-8), hex"),
     Column("unmapped", S, "unmapped", "labels.unmapped", "JSON of native fields the columns do not hold"),
-    Column("parse_error", S, "unmapped.parse_error", "error.message", "null, or why the record was not parsed"),
-    Column("is_synthetic", pl.Boolean(), "unmapped.is_synthetic", "tags.synthetic", "set by the mock generator"),
-    Column("synthetic_label", S, "unmapped.synthetic_label", "tags.label", "mock generator ground truth"),
+    Column("parse_error", S, "unmapped.parse_error", "auditlab.parse_error", "null, or why the record was not parsed"),
+    Column("is_synthetic", pl.Boolean(), "unmapped.is_synthetic", "auditlab.is_synthetic", "set by the mock generator"),
+    Column("synthetic_label", S, "unmapped.synthetic_label", "auditlab.synthetic_label", "mock generator ground truth"),
 )
 
 COLUMNS: dict[str, Column] = {c.name: c for c in _COLUMNS}

@@ -17,6 +17,7 @@ import auditlab as al
 from auditlab import schema
 from auditlab.load import _json_records, cloudtrail
 from auditlab.load._io import Source
+from tests._damage import Mutation, array_spans, check_array, check_json_lines, mutate, mutations
 from tests.conftest import sample
 
 CT = "aws_cloudtrail"
@@ -640,35 +641,9 @@ def test_fields_agree_with_a_plain_walk_of_the_paths() -> None:
 
 # ------------------------------------------------------------------------------------------ damage properties
 #
-# JSON lines: however lines after the first are cut, duplicated or flipped, there is exactly one row per non-blank
-# line (blank: empty or ASCII whitespace only), in order, with the line's number, byte offset and text; a line the
-# standard library cannot parse is a parse_error row.
-#
-# Documents: every record that ends before the first changed byte loads unchanged (text, offset, eventID); at most
-# one row reports the broken document, last, holding the rest of the file; there are never more rows than records
-# plus one; every row's raw is the verbatim text at its offset. A cut is exact: the records that end before the
-# cut, plus one row for the rest unless the cut falls after the closing bracket.
-
-
-@st.composite
-def mutations(draw: st.DrawFn) -> tuple[str, float, int]:
-    """A mutation, drawn small (the mutated bytes would make huge reprs): kind, where (0..1 of the span), delta."""
-    kind = draw(st.sampled_from(["cut", "duplicate", "flip"]))
-    return kind, draw(st.floats(min_value=0, max_value=1, exclude_max=True)), draw(st.integers(1, 255))
-
-
-def mutate(data: bytes, start: int, mutation: tuple[str, float, int]) -> tuple[bytes, int]:
-    """Cut, duplicate a line, or flip a byte at or after ``start``; returns the new bytes and the first change."""
-    kind, where, delta = mutation
-    at = start + int(where * (len(data) - start))
-    if kind == "cut":
-        return data[:at], at
-    if kind == "duplicate":
-        begin = data.rfind(b"\n", 0, at) + 1
-        end = data.find(b"\n", at)
-        end = len(data) if end < 0 else end + 1
-        return data[:end] + data[begin:end] + data[end:], end
-    return data[:at] + bytes([(data[at] + delta) % 256]) + data[at + 1 :], at
+# The record accounting is tests/_damage.py's, shared by the JSON loaders: in JSON lines, one row per non-blank
+# line, with its number, offset and text; in documents, every record before the damage unchanged, at most one row
+# for the broken rest, and nothing dropped between the rows.
 
 
 def lines_sample(name: str) -> bytes:
@@ -678,76 +653,33 @@ def lines_sample(name: str) -> bytes:
     return data
 
 
+def _is_record(value: Any) -> bool:
+    return isinstance(value, dict) and ("eventName" in value or "CloudTrailEvent" in value)
+
+
 @pytest.mark.samples
 @given(name=st.sampled_from([LOOKUP, STEAL]), mutation=mutations())
 def test_property_json_lines_one_row_per_non_blank_line(
-    name: str, mutation: tuple[str, float, int], tmp_path_factory: pytest.TempPathFactory
+    name: str, mutation: Mutation, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     original = lines_sample(name)
     data, _ = mutate(original, original.index(b"\n") + 1, mutation)  # the first line stays: so does the layout
     path = tmp_path_factory.mktemp("lines") / "trail.jsonl"
     path.write_bytes(data)
-    frame = load(path, format="cloudtrail")
-    lines, offsets, at = data.split(b"\n"), [], 0
-    for line in lines:
-        offsets.append(at)
-        at += len(line) + 1
-    kept = [(i, line) for i, line in enumerate(lines) if line and not line.isspace()]
-    assert frame.height == len(kept)
-    assert frame["source_line"].to_list() == [i + 1 for i, _ in kept]
-    assert frame["source_offset"].to_list() == [offsets[i] for i, _ in kept]
-    for (_, line), (raw, error) in zip(kept, frame.select("raw", "parse_error").iter_rows(), strict=True):
-        text = line.removesuffix(b"\r")
-        try:
-            json.loads(text)
-        except ValueError:
-            assert error is not None
-        if error is None or "UTF-8" not in error:
-            assert raw == text.decode()
-
-
-def record_spans(data: bytes) -> list[tuple[int, int, str]]:
-    """(start, end, eventID) of each record of a JSON array, found with the standard library."""
-    text = data.decode()
-    decoder, spans, pos = json.JSONDecoder(), [], text.index("[") + 1
-    while True:
-        while text[pos] in " \t\r\n,":
-            pos += 1
-        if text[pos] == "]":
-            return spans
-        value, end = decoder.raw_decode(text, pos)
-        spans.append((pos, end, value["eventID"]))
-        pos = end
+    check_json_lines(load(path, format="cloudtrail"), data, _is_record)
 
 
 @pytest.mark.samples
 @given(mutation=mutations())
 def test_property_documents_keep_every_record_before_the_damage(
-    mutation: tuple[str, float, int], tmp_path_factory: pytest.TempPathFactory
+    mutation: Mutation, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     original = sample(CT, STEAL).read_bytes()
     data, changed = mutate(original, 1, mutation)  # the opening bracket stays: so does the layout
     path = tmp_path_factory.mktemp("docs") / "trail.json"
     path.write_bytes(data)
     frame = load(path, format="cloudtrail")
-    spans = record_spans(original)  # the sample is ASCII: characters are bytes
-    assert frame.height <= len(spans) + 1
-    before = [s for s in spans if s[1] <= changed]
-    rows = frame.head(len(before))
-    assert rows["source_record_uid"].to_list() == [s[2] for s in before]
-    assert rows["source_offset"].to_list() == [s[0] for s in before]
-    assert rows["parse_error"].null_count() == len(before)
-    broken = [i for i, e in enumerate(frame["parse_error"].to_list()) if e and e.startswith("JSON document broken")]
-    assert broken in ([], [frame.height - 1])
-    for raw, offset, error in frame.select("raw", "source_offset", "parse_error").iter_rows():
-        if error is None or "UTF-8" not in error:
-            assert data[offset : offset + len(raw.encode())] == raw.encode()
-    if broken and "UTF-8" not in frame["parse_error"][-1]:
-        raw, offset = frame["raw"][-1], frame["source_offset"][-1]
-        assert offset + len(raw.encode()) == len(data)
-    if mutation[0] == "cut":  # exact
-        closing = original.rindex(b"]")
-        assert frame.height == len(before) + (1 if len(data) <= closing else 0)
+    check_array(frame, data, original, changed, mutation, array_spans(original.decode(), "eventID"))
 
 
 def test_records_reader_batches_and_provenance(tmp_path: Path) -> None:

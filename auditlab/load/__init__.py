@@ -45,13 +45,34 @@ def _plan(paths: Any, format: str | None, batch_rows: int) -> list[tuple[Source,
     return [(source, _formats.resolve(source, format)) for source in expand(paths)]
 
 
-def _frames(plan: list[tuple[Source, Any]], *, progress: bool | None, batch_rows: int) -> Iterator[pl.DataFrame]:
-    """The canonical batches of every planned source, in order, advancing the progress bar."""
+def _options(year: int | None, tz: str | None) -> dict[str, Any]:
+    """Check the loader options given to load()/scan()."""
+    if year is not None and (not isinstance(year, int) or isinstance(year, bool) or not 1970 <= year <= 9999):
+        raise InvalidArgument(f"year: expected a year such as 2024, got {year!r}")
+    if tz is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise InvalidArgument(f"tz: expected an IANA time zone such as 'Europe/Paris', got {tz!r}") from None
+    return {"year": year, "tz": tz}
+
+
+def _frames(
+    plan: list[tuple[Source, Any]], *, progress: bool | None, batch_rows: int, options: dict[str, Any]
+) -> Iterator[pl.DataFrame]:
+    """The canonical batches of every planned source, in order, advancing the progress bar.
+
+    ``options`` (such as ``year`` and ``tz``) go to the loaders that name them in their ``OPTIONS``.
+    """
     from auditlab.load._progress import progress_bar
 
     with progress_bar(plan, enabled=progress) as bar:
         for source, module in plan:
-            for frame in module.parse(source, batch_rows=batch_rows):
+            wanted = getattr(module, "OPTIONS", ())
+            kwargs = {k: v for k, v in options.items() if k in wanted and v is not None}
+            for frame in module.parse(source, batch_rows=batch_rows, **kwargs):
                 bar.advance(source, frame)
                 yield frame
             bar.done(source)
@@ -63,6 +84,8 @@ def scan(
     format: str | None = None,  # noqa: A002 - the natural keyword for users
     progress: bool | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    year: int | None = None,
+    tz: str | None = None,
 ) -> pl.LazyFrame:
     """Lazily read audit logs into the canonical schema, streaming in batches with bounded memory.
 
@@ -72,6 +95,9 @@ def scan(
         format: a name from :func:`formats`; by default each file's format is sniffed from its content.
         progress: show a progress bar; by default only in an interactive terminal or notebook, never in tests.
         batch_rows: the most rows a loader builds at once (a memory bound).
+        year: the year of timestamps that carry none (RFC 3164 syslog); by default inferred from the file's
+            modification time, and the assumption recorded in ``unmapped``.
+        tz: the IANA time zone of timestamps that carry none (RFC 3164 syslog); UTC by default.
 
     Returns:
         A :class:`polars.LazyFrame` whose rows are the input records, one row each, in file order.
@@ -91,13 +117,14 @@ def scan(
     from auditlab import schema
 
     plan = _plan(paths, format, batch_rows)
+    options = _options(year, tz)
 
     def read(
         with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, batch_size: int | None
     ) -> Iterator[pl.DataFrame]:
         remaining = n_rows
         rows = min(batch_rows, batch_size) if batch_size else batch_rows
-        for frame in _frames(plan, progress=progress, batch_rows=rows):
+        for frame in _frames(plan, progress=progress, batch_rows=rows, options=options):
             out = frame
             if predicate is not None:
                 out = out.filter(predicate)
@@ -120,6 +147,8 @@ def load(
     backend: Literal["polars", "pandas"] = "polars",
     progress: bool | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    year: int | None = None,
+    tz: str | None = None,
 ) -> Any:
     """Read audit logs into one events frame in the canonical schema (:mod:`auditlab.schema`).
 
@@ -145,7 +174,8 @@ def load(
     from auditlab import schema
 
     # The same rows as scan(...).collect(), joined without the copy a collect of the plugin scan makes.
-    batches = list(_frames(_plan(paths, format, batch_rows), progress=progress, batch_rows=batch_rows))
+    plan = _plan(paths, format, batch_rows)
+    batches = list(_frames(plan, progress=progress, batch_rows=batch_rows, options=_options(year, tz)))
     frame = pl.concat(batches, how="vertical", rechunk=False) if batches else schema.empty()
     if backend == "pandas":
         return frame.to_pandas(use_pyarrow_extension_array=True)

@@ -26,6 +26,8 @@ __all__ = ["FORMAT_MODULES", "get", "names", "resolve"]
 FORMAT_MODULES: dict[str, str] = {
     # Sniffing order: the most specific content tests first.
     "cloudtrail": "auditlab.load.cloudtrail",
+    "k8s_audit": "auditlab.load.k8s_audit",
+    "gcp_audit": "auditlab.load.gcp_audit",
     "auditd": "auditlab.load.auditd",
 }
 

@@ -1,0 +1,153 @@
+"""The ``auditlab`` command: list formats, summarize audit logs, convert them to Parquet, CSV, OCSF or ECS.
+
+Every string that comes from a log (or a file name) is passed through :func:`auditlab._safe.terminal_text`
+before it is printed, so escape sequences in a log cannot drive the terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from auditlab import __version__
+from auditlab._errors import AuditlabError
+from auditlab._safe import terminal_text
+
+if TYPE_CHECKING:
+    import polars as pl
+
+__all__ = ["main"]
+
+CONVERT_TARGETS = ("parquet", "csv", "jsonl", "ocsf", "ecs")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _clean_errors(command: F) -> F:
+    """Turn auditlab's own errors into a one-line message and exit status 1, instead of a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except AuditlabError as exc:
+            raise click.ClickException(terminal_text(str(exc))) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="auditlab")
+def main() -> None:
+    """auditlab: read audit logs into one normalized table, summarize them, convert them."""
+
+
+@main.command()
+def formats() -> None:
+    """List the supported input formats."""
+    import auditlab as al
+
+    found = al.formats()
+    width = max(len(name) for name in found)
+    for name, description in found.items():
+        click.echo(f"{name:<{width}}  {terminal_text(description)}")
+
+
+_paths = click.argument("paths", nargs=-1, required=True, type=click.Path())
+_format = click.option("--format", "format_", metavar="FORMAT", default=None,
+                       help="Input format (see `auditlab formats`); sniffed from each file's content by default.")
+_progress = click.option("--progress/--no-progress", default=None,
+                         help="Show a progress bar (default: only when standard error is a terminal).")
+
+
+@main.command()
+@_paths
+@_format
+@_progress
+@click.option("--top", default=5, show_default=True, type=click.IntRange(min=0), help="How many top actors and "
+              "operations to list per source.")
+@_clean_errors
+def summary(paths: Sequence[str], format_: str | None, progress: bool | None, top: int) -> None:
+    """Summarize audit logs: per source type, the files, records, parse errors, time span, actors and operations.
+
+    PATHS are files, folders (read recursively) or glob patterns; compressed files are read as they are.
+    """
+    import auditlab as al
+    from auditlab import _summary
+
+    summaries = _summary.summarize(al.scan(list(paths), format=format_, progress=progress), top=top)
+    click.echo(_summary.render(summaries) if summaries else "no records")
+
+
+@main.command()
+@_paths
+@click.option("--to", "target", required=True, type=click.Choice(CONVERT_TARGETS), help="Output format.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Output file.")
+@_format
+@_progress
+@_clean_errors
+def convert(paths: Sequence[str], target: str, output: Path, format_: str | None, progress: bool | None) -> None:
+    """Convert audit logs to one file of the canonical events table, streaming, with bounded memory.
+
+    parquet, csv and jsonl hold the flat canonical columns (csv with spreadsheet formulas neutralised); ocsf and
+    ecs are JSON lines in those standards.
+    """
+    import auditlab as al
+
+    lazy = al.scan(list(paths), format=format_, progress=progress)
+    count = _WRITERS[target](lazy, output)
+    click.echo(f"wrote {count} records as {target} to {terminal_text(output)}", err=True)
+
+
+def _to_parquet(lazy: pl.LazyFrame, output: Path) -> int:
+    import polars as pl
+
+    lazy.sink_parquet(output)
+    return pl.scan_parquet(output).select(pl.len()).collect().item()
+
+
+def _to_jsonl(lazy: pl.LazyFrame, output: Path) -> int:
+    lazy.sink_ndjson(output)
+    count = 0
+    with open(output, "rb") as f:  # JSON escapes newlines inside strings: one line is one record
+        for block in iter(lambda: f.read(1 << 20), b""):
+            count += block.count(b"\n")
+    return count
+
+
+def _to_csv(lazy: pl.LazyFrame, output: Path) -> int:
+    import polars as pl
+
+    from auditlab import export
+
+    export.to_csv(lazy, output)
+    return pl.scan_csv(output, infer_schema=False).select(pl.len()).collect().item()
+
+
+def _to_ocsf(lazy: pl.LazyFrame, output: Path) -> int:
+    from auditlab import export
+
+    return export.to_ocsf(lazy, output)
+
+
+def _to_ecs(lazy: pl.LazyFrame, output: Path) -> int:
+    from auditlab import export
+
+    return export.to_ecs(lazy, output)
+
+
+_WRITERS: dict[str, Callable[[pl.LazyFrame, Path], int]] = {
+    "parquet": _to_parquet,
+    "csv": _to_csv,
+    "jsonl": _to_jsonl,
+    "ocsf": _to_ocsf,
+    "ecs": _to_ecs,
+}
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
