@@ -1,32 +1,41 @@
-"""Shared column building for JSON loaders: a batch of converted records into a polars frame, and small helpers.
+"""Shared scaffolding of the JSON loaders (CloudTrail, Kubernetes audit, GCP audit), and small helpers.
 
-A JSON loader (Kubernetes audit, GCP audit) converts each record, while it is fresh, into a tuple
-``(values, unmapped, error, parsed)``: ``values`` are the field map's values (plus any it derives in Python),
-``unmapped`` the JSON bytes of the native fields no column holds, ``error`` a reason the record is damaged, and
-``parsed`` whether it was a JSON object. :func:`base_frame` turns a batch of such tuples into a frame holding those
-values as String columns (empty strings as null; numbers and objects as their JSON text), with the provenance
-columns of :class:`~auditlab.load._json_records.JsonRecords`; the loader then adds its rules as polars
-expressions.
+A JSON loader converts each record, while it is fresh, into a tuple ``(values, unmapped, error, parsed)``:
+``values`` are the field map's values (plus any it derives in Python), ``unmapped`` the JSON bytes of the native
+fields no column holds, ``error`` a reason the record is damaged, and ``parsed`` whether it was a JSON object.
+:func:`frames` reads a source in batches of such tuples and hands each batch to the loader's ``build``, which
+starts from :func:`base_frame` (those values as String columns, empty strings as null, numbers and objects as
+their JSON text, with the provenance columns of :class:`~auditlab.load._json_records.JsonRecords`) and adds its
+rules as polars expressions, ending with :func:`parse_error`.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 import orjson
 import polars as pl
 
-if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+from auditlab import schema
+from auditlab.load import _json_records
+from auditlab.load._batch import finish
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+
+    from auditlab.load._io import Source
     from auditlab.load._json_records import JsonRecords
 
 __all__ = [
-    "TIME_FORMATS", "base_frame", "ip_or_hostname", "is_ip", "json_bytes", "prune", "strings", "time_us",
-    "unmapped_json",
+    "JSON_START", "TIME_FORMATS", "base_frame", "frames", "ip_or_hostname", "is_ip", "json_bytes", "parse_error",
+    "prune", "strings", "time_us", "unmapped_json",
 ]
+
+JSON_START = re.compile(rb"\A(?:\xef\xbb\xbf)?[ \t\r\n]*[\[{]")
+"""The start of a file of JSON values (after an optional byte order mark), for the sniffers."""
 
 TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%S%.f%:z")
 """RFC 3339 timestamps, in UTC (``Z``) or with an offset; fractions of any length (beyond microseconds dropped)."""
@@ -137,3 +146,48 @@ def base_frame(batch: JsonRecords, names: Sequence[str]) -> pl.DataFrame:
         pl.Series("record_error", errors, pl.String),
         pl.Series("parsed", objects, pl.Boolean),
     )
+
+
+def parse_error(not_record: pl.Expr, not_record_reason: str, bad_time_prefix: str) -> pl.Expr:
+    """``parse_error``: the reader's error, the converter's, ``not_record_reason`` where ``not_record`` holds, and
+    ``bad_time_prefix`` + the text where ``time_original`` does not parse; joined with "; ", null for a clean row.
+
+    The converter's error is left out of a record the reader could not parse (its error says why).
+    """
+    reasons = pl.concat_str(
+        pl.col("read_error"),
+        pl.when(pl.col("read_error").is_null() | pl.col("parsed")).then(pl.col("record_error")),
+        pl.when(not_record).then(pl.lit(not_record_reason)),
+        pl.when(pl.col("time_original").is_not_null() & pl.col("time_us").is_null())
+        .then(pl.concat_str(pl.lit(bad_time_prefix), pl.col("time_original"))),
+        separator="; ",
+        ignore_nulls=True,
+    )
+    return pl.when(reasons != "").then(reasons).alias("parse_error")
+
+
+def frames(
+    source: Source,
+    *,
+    batch_rows: int,
+    wrappers: Sequence[str],
+    convert: Callable[[Any], Converted],
+    build: Callable[[JsonRecords], pl.DataFrame],
+    source_type: str,
+) -> Iterator[pl.DataFrame]:
+    """Read a source's JSON records (see :func:`~auditlab.load._json_records.read`) into canonical frames.
+
+    ``convert`` turns each parsed value into a :data:`Converted` tuple, ``build`` a non-empty batch of them into
+    a frame of canonical columns (others are dropped). The collector is paused while a batch is read and built
+    (:func:`~auditlab.load._json_records.gc_paused`), never across the ``yield``.
+    """
+    batches = _json_records.read(source, batch_rows=batch_rows, wrappers=wrappers, convert=convert)
+    while True:
+        with _json_records.gc_paused():
+            batch = next(batches, None)
+            if batch is None:
+                return
+            frame = build(batch) if batch.value else schema.empty()
+            frame = frame.select(c for c in schema.COLUMNS if c in frame.columns)
+            del batch
+        yield finish(frame, source_type=source_type, source_file=source.name)

@@ -97,8 +97,6 @@ Examples:
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import re
 from functools import reduce
 from typing import TYPE_CHECKING, Any
@@ -106,12 +104,19 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import polars as pl
 
-from auditlab import schema
 from auditlab.load import _json_records
-from auditlab.load._batch import finish
+from auditlab.load._json_columns import (
+    JSON_START,
+    base_frame,
+    frames,
+    ip_or_hostname,
+    parse_error,
+    time_us,
+    unmapped_json,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator
 
     from auditlab.load._io import Source
 
@@ -205,12 +210,10 @@ _VERBS: dict[int, tuple[str, ...]] = {
         "Cancel", "Destroy", "Deactivate", "Unsubscribe"),
 }  # fmt: skip
 
-_TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%S%.f%:z")
 _SESSION_ARN = r":(?:assumed-role/[^/]+|federated-user)/(.+)$"  # the session (or federated user) name of an ARN
 
 # ----------------------------------------------------------------------------------------------------- sniffing
 
-_SNIFF_JSON_START = re.compile(rb"\A(?:\xef\xbb\xbf)?[ \t\r\n]*[\[{]")
 _SNIFF_RECORD = re.compile(
     rb'"eventSource"[ \t\r\n]*:[ \t\r\n]*"[a-z0-9.-]*amazonaws\.com"|"recipientAccountId"[ \t\r\n]*:'
 )
@@ -234,7 +237,7 @@ def sniff(head: bytes) -> bool:
         >>> sniff(b"type=USER_LOGIN msg=audit(1700000000.000:1): pid=1")
         False
     """
-    if not _SNIFF_JSON_START.match(head):
+    if not JSON_START.match(head):
         return False
     if _SNIFF_LOOKUP.search(head) or _SNIFF_EMPTY.match(head):
         return True
@@ -258,30 +261,24 @@ def parse(source: Source, *, batch_rows: int) -> Iterator[pl.DataFrame]:
         >>> frame.select("api_operation", "activity_id", "source_line", "source_offset").rows()
         [('GetObject', 2, 1, 13), ('DeleteObject', 4, 2, 78)]
     """
-    batches = _json_records.read(source, batch_rows=batch_rows, wrappers=("Records", "Events"), convert=_convert)
-    while True:
-        with _json_records.gc_paused():
-            batch = next(batches, None)
-            if batch is None:
-                return
-            frame = _frame(batch)
-            del batch
-        yield finish(frame, source_type=NAME, source_file=source.name)
+    return frames(source, batch_rows=batch_rows, wrappers=("Records", "Events"), convert=_convert, build=_frame,
+                  source_type=NAME)
 
 
 _RECORD = _json_records.Fields(_FIELDS)
 _ITEM = _json_records.Fields(_ITEM_FIELDS)
-_NO_RECORD = ((None,) * len(_FIELDS), None, None, None, False)
+_NAMES = (*_FIELDS, *_ITEM_FIELDS)
+_NO_FIELDS = (None,) * len(_FIELDS)
+_NO_ITEM = (None,) * len(_ITEM_FIELDS)
 _HELD_KEYS = tuple(_HELD)
 
 
-def _convert(value: Any) -> tuple[tuple[Any, ...], tuple[Any, ...] | None, bytes | None, str | None, bool]:
-    """One parsed value -> (field values, lookup-item field values, unmapped JSON, error, is a JSON object).
+def _convert(value: Any) -> tuple[tuple[Any, ...], bytes | None, str | None, bool]:
+    """One parsed value -> (field values and lookup-item field values, unmapped JSON, error, is a JSON object).
 
     Runs once per record, while the record is fresh in the CPU cache; the rest of the mapping is columnar.
     """
-    item = None
-    error = None
+    item = _NO_ITEM
     record = value
     if type(value) is dict and "CloudTrailEvent" in value and "eventName" not in value:
         item, record = _ITEM.row(value), value["CloudTrailEvent"]
@@ -289,9 +286,9 @@ def _convert(value: Any) -> tuple[tuple[Any, ...], tuple[Any, ...] | None, bytes
             try:
                 record = orjson.loads(record)
             except orjson.JSONDecodeError as exc:
-                return (_NO_RECORD[0], item, None, f"CloudTrailEvent is not valid JSON: {exc}", False)
+                return _NO_FIELDS + item, None, f"CloudTrailEvent is not valid JSON: {exc}", False
     if type(record) is not dict:
-        return (_NO_RECORD[0], item, None, f"not a JSON object: {type(record).__name__}", False)
+        return _NO_FIELDS + item, None, f"not a JSON object: {type(record).__name__}", False
     row = _RECORD.row(record)
     identity = record.get("userIdentity")
     unmapped = record  # ours to change: what columns hold is taken out
@@ -303,93 +300,22 @@ def _convert(value: Any) -> tuple[tuple[Any, ...], tuple[Any, ...] | None, bytes
             unmapped["userIdentity"] = rest
     elif identity is not None:
         unmapped["userIdentity"] = identity
-    text = None
-    if unmapped:
-        text = _json_bytes(unmapped)
-        if text is None:
-            error = "the fields for unmapped nest too deep to encode again (they are in raw)"
-    return row, item, text, error, True
+    text, error = unmapped_json(unmapped)
+    return row + item, text, error, True
 
 
 def _frame(batch: _json_records.JsonRecords) -> pl.DataFrame:
     """The batch's columns: the field map's values, then the rules below, as polars expressions."""
-    if not batch.value:
-        return schema.empty()
-    rows = [_NO_RECORD if row is None else row for row in batch.value]
-    n = len(rows)
-    fields, items, unmapped, errors, objects = zip(*rows, strict=True)
-    columns = dict(zip(_FIELDS, map(_strings, zip(*fields, strict=True)), strict=True))
-    if any(item is not None for item in items):
-        none = (None,) * len(_ITEM_FIELDS)
-        values = zip(*(none if i is None else i for i in items), strict=True)
-        columns |= dict(zip(_ITEM_FIELDS, map(_strings, values), strict=True))
-    else:
-        columns |= {name: pl.Series(name, [None] * n, pl.String) for name in _ITEM_FIELDS}
-    frame = pl.DataFrame(columns, schema=dict.fromkeys([*_FIELDS, *_ITEM_FIELDS], pl.String))
-    frame = frame.with_columns(pl.when(C(name) != "").then(C(name)).name.keep() for name in columns)
-    frame = frame.with_columns(
-        pl.Series("raw", batch.raw, pl.Binary).cast(pl.String),
-        pl.Series("raw_sha256", batch.raw_sha256, pl.String),
-        pl.Series("source_line", batch.line, pl.Int64),
-        pl.Series("source_offset", batch.offset, pl.Int64),
-        pl.Series("unmapped", unmapped, pl.Binary).cast(pl.String),
-        pl.Series("read_error", batch.error, pl.String),
-        pl.Series("record_error", errors, pl.String),
-        pl.Series("parsed", objects, pl.Boolean),
-        _time_us(),
-    )
-    frame = frame.with_columns(_source_endpoint(frame))
+    frame = base_frame(batch, _NAMES)
+    frame = frame.with_columns(time_us(), *ip_or_hostname(frame, "source_ip"))
     frame = frame.with_columns(*_identity(), *_classification(), *_where(), _parse_error())
-    frame = frame.with_columns(*_targets())
-    return frame.select(c for c in schema.COLUMNS if c in frame.columns)
-
-
-def _strings(values: Sequence[Any]) -> pl.Series:
-    """A String series; a value that is not a string (number, object) becomes its JSON text."""
-    if values.count(None) == len(values):  # common for the rarer fields, and cheap to tell
-        return pl.repeat(None, len(values), dtype=pl.String, eager=True)
-    try:
-        return pl.Series(values, dtype=pl.String)
-    except TypeError:
-        texts = [v if v is None or type(v) is str else (_json_bytes(v) or b"").decode() for v in values]
-        return pl.Series(texts, dtype=pl.String)
-
-
-def _json_bytes(value: Any) -> bytes | None:
-    """Compact JSON of a parsed value, UTF-8; None if it nests too deep for the encoders."""
-    try:
-        return orjson.dumps(value)
-    except TypeError:  # nesting beyond orjson's 254 levels
-        try:
-            return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-        except (RecursionError, ValueError, TypeError):
-            return None
+    return frame.with_columns(*_targets())
 
 
 # -------------------------------------------------------------------------------------------------------- rules
 
 C = pl.col
 _NULL = pl.lit(None, pl.String)
-
-
-def _time_us() -> pl.Expr:
-    parsed = (C("time_original").str.strptime(pl.Datetime("us", "UTC"), f, strict=False) for f in _TIME_FORMATS)
-    return pl.coalesce(*parsed).dt.epoch("us").alias("time_us")
-
-
-def _source_endpoint(frame: pl.DataFrame) -> list[pl.Expr]:
-    addresses = [v for v in frame.get_column("source_ip").unique().drop_nulls().to_list() if _is_ip(v)]
-    is_ip = C("source_ip").is_in(pl.Series(addresses, dtype=pl.String).implode())
-    return [pl.when(is_ip).then(C("source_ip")).alias("src_ip"),
-            pl.when(~is_ip).then(C("source_ip")).alias("src_hostname")]
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _identity() -> list[pl.Expr]:
@@ -488,13 +414,5 @@ def _where() -> list[pl.Expr]:
 
 def _parse_error() -> pl.Expr:
     not_record = C("parsed") & (C("api_operation").is_null() | C("time_original").is_null())
-    bad_time = C("time_original").is_not_null() & C("time_us").is_null()
-    reasons = pl.concat_str(
-        C("read_error"),
-        pl.when(C("read_error").is_null() | C("parsed")).then(C("record_error")),
-        pl.when(not_record).then(pl.lit("not a CloudTrail record: it has no eventName or no eventTime")),
-        pl.when(bad_time).then(pl.concat_str(pl.lit("eventTime does not parse: "), C("time_original"))),
-        separator="; ",
-        ignore_nulls=True,
-    )
-    return pl.when(reasons != "").then(reasons).alias("parse_error")
+    return parse_error(not_record, "not a CloudTrail record: it has no eventName or no eventTime",
+                       "eventTime does not parse: ")

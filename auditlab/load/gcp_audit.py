@@ -110,10 +110,17 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from auditlab import schema
 from auditlab.load import _json_records
-from auditlab.load._batch import finish
-from auditlab.load._json_columns import base_frame, ip_or_hostname, prune, time_us, unmapped_json
+from auditlab.load._json_columns import (
+    JSON_START,
+    base_frame,
+    frames,
+    ip_or_hostname,
+    parse_error,
+    prune,
+    time_us,
+    unmapped_json,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -196,7 +203,6 @@ _VERBS: dict[str, int] = {
 
 # ----------------------------------------------------------------------------------------------------- sniffing
 
-_SNIFF_JSON_START = re.compile(rb"\A(?:\xef\xbb\xbf)?[ \t\r\n]*[\[{]")
 _SNIFF_ENTRY = re.compile(
     rb'"logName"[ \t\r\n]*:[ \t\r\n]*"(?:projects|organizations|folders|billingAccounts)/[^"/]+/logs/'
     rb'|"@type"[ \t\r\n]*:[ \t\r\n]*"type\.googleapis\.com/google\.cloud\.audit\.AuditLog"'
@@ -214,7 +220,7 @@ def sniff(head: bytes) -> bool:
         >>> sniff(b'{"logName": "my-app", "message": "hello"}')
         False
     """
-    return bool(_SNIFF_JSON_START.match(head) and _SNIFF_ENTRY.search(head))
+    return bool(JSON_START.match(head) and _SNIFF_ENTRY.search(head))
 
 
 # ------------------------------------------------------------------------------------------------------ parsing
@@ -234,15 +240,8 @@ def parse(source: Source, *, batch_rows: int) -> Iterator[pl.DataFrame]:
         >>> frame.select("class_uid", "event_code", "source_stream", "unmapped").row(0)
         (0, 'app', 'projects/p/logs/app', '{"textPayload":"hello"}')
     """
-    batches = _json_records.read(source, batch_rows=batch_rows, wrappers=("entries",), convert=_convert)
-    while True:
-        with _json_records.gc_paused():
-            batch = next(batches, None)
-            if batch is None:
-                return
-            frame = _frame(batch)
-            del batch
-        yield finish(frame, source_type=NAME, source_file=source.name)
+    return frames(source, batch_rows=batch_rows, wrappers=("entries",), convert=_convert, build=_frame,
+                  source_type=NAME)
 
 
 _RECORD = _json_records.Fields(_FIELDS)
@@ -292,8 +291,6 @@ def _binding_deltas(payload: dict[str, Any]) -> tuple[str | None, Any]:
 
 def _frame(batch: _json_records.JsonRecords) -> pl.DataFrame:
     """The batch's columns: the field map's values, then the rules below, as polars expressions."""
-    if not batch.value:
-        return schema.empty()
     frame = base_frame(batch, _NAMES)
     frame = frame.with_columns(
         pl.coalesce(C("timestamp"), C("received")).alias("time_original"),
@@ -304,8 +301,7 @@ def _frame(batch: _json_records.JsonRecords) -> pl.DataFrame:
         C("api_operation").str.extract(r"([^.]*)$", 1).alias("method"),
     )
     frame = frame.with_columns(time_us(), *ip_or_hostname(frame, "caller_ip"), *_identity(), *_where())
-    frame = frame.with_columns(*_classification(), _parse_error())
-    return frame.select(c for c in schema.COLUMNS if c in frame.columns)
+    return frame.with_columns(*_classification(), _parse_error())
 
 
 # -------------------------------------------------------------------------------------------------------- rules
@@ -366,14 +362,6 @@ def _classification() -> list[pl.Expr]:
 
 def _parse_error() -> pl.Expr:
     not_entry = C("parsed") & C("record_error").is_null() & (C("log_name").is_null() | C("time_original").is_null())
-    bad_time = C("time_original").is_not_null() & C("time_us").is_null()
-    reasons = pl.concat_str(
-        C("read_error"),
-        pl.when(C("read_error").is_null() | C("parsed")).then(C("record_error")),
-        pl.when(not_entry).then(pl.lit("not a Cloud Logging entry: it has no logName or no timestamp")),
-        pl.when(bad_time).then(pl.concat_str(pl.lit("the timestamp does not parse: "), C("time_original"))),
-        separator="; ",
-        ignore_nulls=True,
-    )
-    return pl.when(reasons != "").then(reasons).alias("parse_error")
+    return parse_error(not_entry, "not a Cloud Logging entry: it has no logName or no timestamp",
+                       "the timestamp does not parse: ")
 

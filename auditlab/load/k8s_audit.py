@@ -108,10 +108,17 @@ from urllib.parse import parse_qsl, urlsplit
 
 import polars as pl
 
-from auditlab import schema
 from auditlab.load import _json_records
-from auditlab.load._batch import finish
-from auditlab.load._json_columns import base_frame, ip_or_hostname, prune, time_us, unmapped_json
+from auditlab.load._json_columns import (
+    JSON_START,
+    base_frame,
+    frames,
+    ip_or_hostname,
+    parse_error,
+    prune,
+    time_us,
+    unmapped_json,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -184,7 +191,6 @@ _SERVICE_ACCOUNT = "system:serviceaccount:"
 
 # ----------------------------------------------------------------------------------------------------- sniffing
 
-_SNIFF_JSON_START = re.compile(rb"\A(?:\xef\xbb\xbf)?[ \t\r\n]*[\[{]")
 _SNIFF_API_VERSION = re.compile(rb'"apiVersion"[ \t\r\n]*:[ \t\r\n]*"audit\.k8s\.io/v1(?:alpha1|beta1)?"')
 _SNIFF_AUDIT_ID = re.compile(rb'"auditID"[ \t\r\n]*:[ \t\r\n]*"')
 _SNIFF_EVENT = re.compile(
@@ -212,7 +218,7 @@ def sniff(head: bytes) -> bool:
         >>> sniff(b'{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web"}}')
         False
     """
-    if not _SNIFF_JSON_START.match(head) or _SNIFF_GCP.search(head):
+    if not JSON_START.match(head) or _SNIFF_GCP.search(head):
         return False
     if _SNIFF_API_VERSION.search(head):
         return True
@@ -238,15 +244,7 @@ def parse(source: Source, *, batch_rows: int) -> Iterator[pl.DataFrame]:
         >>> frame.select("event_code", "status_id", "source_line", "source_offset").rows()
         [('RequestReceived', 0, 1, 0), ('ResponseComplete', 2, 2, 95)]
     """
-    batches = _json_records.read(source, batch_rows=batch_rows, wrappers=("items",), convert=_convert)
-    while True:
-        with _json_records.gc_paused():
-            batch = next(batches, None)
-            if batch is None:
-                return
-            frame = _frame(batch)
-            del batch
-        yield finish(frame, source_type=NAME, source_file=source.name)
+    return frames(source, batch_rows=batch_rows, wrappers=("items",), convert=_convert, build=_frame, source_type=NAME)
 
 
 _RECORD = _json_records.Fields(_FIELDS)
@@ -301,16 +299,13 @@ def _exec_command(uri: Any) -> str | None:
 
 def _frame(batch: _json_records.JsonRecords) -> pl.DataFrame:
     """The batch's columns: the field map's values, then the rules below, as polars expressions."""
-    if not batch.value:
-        return schema.empty()
     frame = base_frame(batch, _NAMES)
     frame = frame.with_columns(
         pl.coalesce(C("stage_time"), C("received_time"), C("legacy_time"), C("created_time")).alias("time_original")
     )
     frame = frame.with_columns(time_us(), *ip_or_hostname(frame, "source_ip"))
     frame = frame.with_columns(*_identity(), *_classification(), *_object())
-    frame = frame.with_columns(*_targets(), _parse_error(), pl.lit(NAME, pl.String).alias("source_stream"))
-    return frame.select(c for c in schema.COLUMNS if c in frame.columns)
+    return frame.with_columns(*_targets(), _parse_error(), pl.lit(NAME, pl.String).alias("source_stream"))
 
 
 # -------------------------------------------------------------------------------------------------------- rules
@@ -407,13 +402,5 @@ def _parse_error() -> pl.Expr:
     not_event = C("parsed") & C("record_error").is_null() & (
         C("event_code").is_null() | C("time_original").is_null()
     )
-    bad_time = C("time_original").is_not_null() & C("time_us").is_null()
-    reasons = pl.concat_str(
-        C("read_error"),
-        pl.when(C("read_error").is_null() | C("parsed")).then(C("record_error")),
-        pl.when(not_event).then(pl.lit("not a Kubernetes audit event: it has no stage or no timestamp")),
-        pl.when(bad_time).then(pl.concat_str(pl.lit("the timestamp does not parse: "), C("time_original"))),
-        separator="; ",
-        ignore_nulls=True,
-    )
-    return pl.when(reasons != "").then(reasons).alias("parse_error")
+    return parse_error(not_event, "not a Kubernetes audit event: it has no stage or no timestamp",
+                       "the timestamp does not parse: ")
