@@ -23,7 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
 
+import auditlab as al
+
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import polars as pl
 
 Mutation = tuple[str, float, int]
@@ -56,6 +60,28 @@ def mutate(data: bytes, start: int, mutation: Mutation) -> tuple[bytes, int]:
     if kind == "blank":
         return data[:begin] + b" \t\r\n"[: 1 + byte % 4] + b"\n" + data[begin:], begin
     return data[:begin] + bytes([byte]) * 3 + b"\n" + data[begin:], begin
+
+
+def check_damaged_lines(
+    original: bytes, mutation: Mutation, folder: Path, fmt: str, is_record: Callable[[Any], bool]
+) -> None:
+    """Mutate JSON lines after the first line (so the layout stays), load them as ``fmt``, check the accounting."""
+    data, _ = mutate(original, original.index(b"\n") + 1, mutation)
+    path = folder / "damaged.jsonl"
+    path.write_bytes(data)
+    check_json_lines(al.load(path, format=fmt, progress=False), data, is_record)
+
+
+def check_damaged_array(original: bytes, key: str, mutation: Mutation, folder: Path, fmt: str) -> None:
+    """Mutate an ASCII JSON array after its ``[`` (so the layout stays), load it as ``fmt``, check the accounting.
+
+    ``key`` names each record's id, compared with ``source_record_uid``.
+    """
+    data, changed = mutate(original, 1, mutation)
+    path = folder / "damaged.json"
+    path.write_bytes(data)
+    frame = al.load(path, format=fmt, progress=False)
+    check_array(frame, data, original, changed, mutation, array_spans(original.decode(), key))
 
 
 def check_json_lines(frame: pl.DataFrame, data: bytes, is_record: Callable[[Any], bool]) -> None:

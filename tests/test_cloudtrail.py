@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import auditlab as al
 from auditlab import schema
 from auditlab.load import _json_records, cloudtrail
 from auditlab.load._io import Source
-from tests._damage import Mutation, array_spans, check_array, check_json_lines, mutate, mutations
+from tests._damage import Mutation, check_damaged_array, check_damaged_lines, mutations
+from tests._json_loaders import by_id, jsonl, load, one, utc, walk
 from tests.conftest import sample
 
 CT = "aws_cloudtrail"
@@ -26,20 +25,6 @@ STOP = "stratus_detonation_aws.defense-evasion.cloudtrail-stop.json"
 LOGIN = "stratus_detonation_aws.initial-access.console-login-without-mfa.json"
 ADMIN = "stratus_detonation_aws.persistence.iam-create-admin-user.json"
 LOOKUP = "plaso_aws_cloudtrail_lookupevents.jsonl"
-
-
-def load(path: Path | str, **kwargs: Any) -> pl.DataFrame:
-    return al.load(path, progress=False, **kwargs)
-
-
-def by_id(frame: pl.DataFrame, event_id: str) -> dict[str, Any]:
-    rows = frame.filter(pl.col("source_record_uid") == event_id).to_dicts()
-    assert len(rows) == 1, f"{len(rows)} rows with eventID {event_id}"
-    return rows[0]
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
 
 def record(**fields: Any) -> dict[str, Any]:
@@ -63,17 +48,6 @@ def record(**fields: Any) -> dict[str, Any]:
     base.update(fields)
     return base
 
-
-def jsonl(tmp_path: Path, *records: Any, name: str = "trail.jsonl") -> Path:
-    path = tmp_path / name
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
-def one(tmp_path: Path, rec: dict[str, Any]) -> dict[str, Any]:
-    frame = load(jsonl(tmp_path, rec))
-    assert frame.height == 1
-    return frame.row(0, named=True)
 
 
 # ------------------------------------------------------------------------------------------- every sample record
@@ -624,14 +598,6 @@ def test_sniffer() -> None:
 
 
 def test_fields_agree_with_a_plain_walk_of_the_paths() -> None:
-    def walk(value: Any, path: tuple) -> Any:
-        for step in path:
-            if isinstance(step, int):
-                value = value[step] if isinstance(value, list) and len(value) > step else None
-            else:
-                value = value.get(step) if isinstance(value, dict) else None
-        return value
-
     rec = record(resources=[{"ARN": "arn:x", "type": "T"}], requestParameters={"userName": "u", "key": "k"},
                  userIdentity={"sessionContext": {"sessionIssuer": {"arn": "i"}, "sourceIdentity": "s"}})
     records = [rec, {"resources": "no", "userIdentity": [1]}, {}]
@@ -662,11 +628,7 @@ def _is_record(value: Any) -> bool:
 def test_property_json_lines_one_row_per_non_blank_line(
     name: str, mutation: Mutation, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    original = lines_sample(name)
-    data, _ = mutate(original, original.index(b"\n") + 1, mutation)  # the first line stays: so does the layout
-    path = tmp_path_factory.mktemp("lines") / "trail.jsonl"
-    path.write_bytes(data)
-    check_json_lines(load(path, format="cloudtrail"), data, _is_record)
+    check_damaged_lines(lines_sample(name), mutation, tmp_path_factory.mktemp("lines"), "cloudtrail", _is_record)
 
 
 @pytest.mark.samples
@@ -675,11 +637,7 @@ def test_property_documents_keep_every_record_before_the_damage(
     mutation: Mutation, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     original = sample(CT, STEAL).read_bytes()
-    data, changed = mutate(original, 1, mutation)  # the opening bracket stays: so does the layout
-    path = tmp_path_factory.mktemp("docs") / "trail.json"
-    path.write_bytes(data)
-    frame = load(path, format="cloudtrail")
-    check_array(frame, data, original, changed, mutation, array_spans(original.decode(), "eventID"))
+    check_damaged_array(original, "eventID", mutation, tmp_path_factory.mktemp("docs"), "cloudtrail")
 
 
 def test_records_reader_batches_and_provenance(tmp_path: Path) -> None:

@@ -3,45 +3,27 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from hypothesis import given
 
-import auditlab as al
 from auditlab import schema
 from auditlab.load import gcp_audit
-from tests._damage import Mutation, array_spans, check_array, check_json_lines, mutate, mutations
+from tests._damage import Mutation, check_damaged_array, check_damaged_lines, mutations
+from tests._json_loaders import by_id, jsonl, load, one, utc, walk
 from tests.conftest import sample
-
-if TYPE_CHECKING:
-    import polars as pl
 
 GCP = "gcp_audit"
 PLASO = "plaso_gcp_logging.jsonl"
 AUDIT_LOG = "type.googleapis.com/google.cloud.audit.AuditLog"
 
 
-def load(path: Path | str, **kwargs: Any) -> pl.DataFrame:
-    return al.load(path, progress=False, **kwargs)
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
-
-
 def sample_entries() -> list[dict[str, Any]]:
     """The entries of the sample, parsed with the standard library (independently of the loader)."""
     text = sample(GCP, PLASO).read_text(encoding="utf-8")
     return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def by_id(frame: pl.DataFrame, insert_id: str) -> dict[str, Any]:
-    rows = frame.filter(frame["source_record_uid"] == insert_id).to_dicts()
-    assert len(rows) == 1, f"{len(rows)} rows with insertId {insert_id}"
-    return rows[0]
 
 
 def entry(method: str = "storage.buckets.get", **payload: Any) -> dict[str, Any]:
@@ -66,18 +48,6 @@ def entry(method: str = "storage.buckets.get", **payload: Any) -> dict[str, Any]
         "severity": "NOTICE",
         "timestamp": "2024-01-02T03:04:05.123456789Z",
     }
-
-
-def jsonl(tmp_path: Path, *records: Any, name: str = "entries.jsonl") -> Path:
-    path = tmp_path / name
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
-def one(tmp_path: Path, rec: dict[str, Any]) -> dict[str, Any]:
-    frame = load(jsonl(tmp_path, rec))
-    assert frame.height == 1
-    return frame.row(0, named=True)
 
 
 # ------------------------------------------------------------------------------------------- every sample entry
@@ -434,14 +404,6 @@ def test_sniffer_edge_cases() -> None:
 
 
 def test_fields_agree_with_a_plain_walk_of_the_paths() -> None:
-    def walk(value: Any, path: tuple) -> Any:
-        for step in path:
-            if isinstance(step, int):
-                value = value[step] if isinstance(value, list) and len(value) > step else None
-            else:
-                value = value.get(step) if isinstance(value, dict) else None
-        return value
-
     chain = [{"firstPartyPrincipal": {"principalEmail": "a"}, "principalSubject": "s"}]
     full = entry(authenticationInfo={"principalEmail": "e", "serviceAccountDelegationInfo": chain},
                  resourceLocation={"currentLocations": ["l"]}, request={"account_id": "x"})
@@ -466,10 +428,7 @@ def test_property_json_lines_one_row_per_non_blank_line(
     mutation: Mutation, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     original = sample(GCP, PLASO).read_bytes()
-    data, _ = mutate(original, original.index(b"\n") + 1, mutation)  # the first line stays: so does the layout
-    path = tmp_path_factory.mktemp("lines") / "entries.jsonl"
-    path.write_bytes(data)
-    check_json_lines(load(path, format="gcp_audit"), data, is_entry)
+    check_damaged_lines(original, mutation, tmp_path_factory.mktemp("lines"), "gcp_audit", is_entry)
 
 
 @pytest.mark.samples
@@ -478,9 +437,4 @@ def test_property_gcloud_arrays_keep_every_entry_before_the_damage(
     mutation: Mutation, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     text = json.dumps(sample_entries(), indent=2)  # ASCII: json.dumps escapes
-    original = text.encode()
-    data, changed = mutate(original, 1, mutation)  # the opening bracket stays: so does the layout
-    path = tmp_path_factory.mktemp("docs") / "entries.json"
-    path.write_bytes(data)
-    frame = load(path, format="gcp_audit")
-    check_array(frame, data, original, changed, mutation, array_spans(text, "insertId"))
+    check_damaged_array(text.encode(), "insertId", mutation, tmp_path_factory.mktemp("docs"), "gcp_audit")

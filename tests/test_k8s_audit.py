@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from hypothesis import given
 
-import auditlab as al
 from auditlab import schema
 from auditlab.load import k8s_audit
-from tests._damage import Mutation, array_spans, check_array, check_json_lines, mutate, mutations
+from tests._damage import Mutation, check_damaged_array, check_damaged_lines, mutations
+from tests._json_loaders import jsonl, load, one, utc, walk
 from tests.conftest import sample
-
-if TYPE_CHECKING:
-    import polars as pl
 
 K8S = "kubernetes_audit"
 EXEC = "falco_k8s_audit_exec_pod.json"
@@ -26,14 +22,6 @@ ADMIN = "falco_k8s_audit_attach_cluster_admin_role.json"
 PRIVILEGED = "falco_k8s_audit_create_nginx_pod_privileged.json"
 PRIV_POD = "crowdsec_k8s-audit-priv-pod.jsonl"
 ALL = [EXEC, ADMIN, PRIVILEGED, PRIV_POD]
-
-
-def load(path: Path | str, **kwargs: Any) -> pl.DataFrame:
-    return al.load(path, progress=False, **kwargs)
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
 
 def event(**fields: Any) -> dict[str, Any]:
@@ -58,17 +46,6 @@ def event(**fields: Any) -> dict[str, Any]:
     base.update(fields)
     return {k: v for k, v in base.items() if v is not None}
 
-
-def jsonl(tmp_path: Path, *records: Any, name: str = "audit.log") -> Path:
-    path = tmp_path / name
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
-def one(tmp_path: Path, rec: dict[str, Any]) -> dict[str, Any]:
-    frame = load(jsonl(tmp_path, rec))
-    assert frame.height == 1
-    return frame.row(0, named=True)
 
 
 def sample_events(name: str) -> list[dict[str, Any]]:
@@ -541,14 +518,6 @@ def test_sniffer_edge_cases() -> None:
 
 
 def test_fields_agree_with_a_plain_walk_of_the_paths() -> None:
-    def walk(value: Any, path: tuple) -> Any:
-        for step in path:
-            if isinstance(step, int):
-                value = value[step] if isinstance(value, list) and len(value) > step else None
-            else:
-                value = value.get(step) if isinstance(value, dict) else None
-        return value
-
     full = event(impersonatedUser={"username": "b", "uid": "u"}, requestObject={"subjects": [{"kind": "User"}]},
                  user={"username": "a", "extra": {"authentication.kubernetes.io/credential-id": ["X509SHA256=ab"]}},
                  responseObject={"metadata": {"name": "n"}, "subjects": []})
@@ -579,11 +548,7 @@ def is_event(value: Any) -> bool:
 def test_property_json_lines_one_row_per_non_blank_line(
     mutation: Mutation, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    original = lines_sample()
-    data, _ = mutate(original, original.index(b"\n") + 1, mutation)  # the first line stays: so does the layout
-    path = tmp_path_factory.mktemp("lines") / "audit.log"
-    path.write_bytes(data)
-    check_json_lines(load(path, format="k8s_audit"), data, is_event)
+    check_damaged_lines(lines_sample(), mutation, tmp_path_factory.mktemp("lines"), "k8s_audit", is_event)
 
 
 @pytest.mark.samples
@@ -592,9 +557,4 @@ def test_property_arrays_keep_every_event_before_the_damage(
     mutation: Mutation, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     text = json.dumps([e for name in ALL for e in sample_events(name)] * 2, indent=2)  # ASCII: json.dumps escapes
-    original = text.encode()
-    data, changed = mutate(original, 1, mutation)  # the opening bracket stays: so does the layout
-    path = tmp_path_factory.mktemp("docs") / "audit.json"
-    path.write_bytes(data)
-    frame = load(path, format="k8s_audit")
-    check_array(frame, data, original, changed, mutation, array_spans(text, "auditID"))
+    check_damaged_array(text.encode(), "auditID", mutation, tmp_path_factory.mktemp("docs"), "k8s_audit")
