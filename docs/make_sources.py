@@ -6,6 +6,7 @@ fails while the file and the docstrings disagree.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from pathlib import Path
 
@@ -26,6 +27,13 @@ reStructuredText) by `python docs/make_sources.py`; do not edit it by hand. Form
 """
 
 
+SHARED = [
+    ("auditlab.load._authlog",
+     "Linux authentication messages (`auditlab/load/_authlog.py`, read by syslog and journald)"),
+]
+"""Private modules that hold mapping tables several formats share."""
+
+
 def render() -> str:
     """The text of docs/sources.md."""
     parts = [HEADER]
@@ -33,6 +41,9 @@ def render() -> str:
         module = _formats.get(name)
         doc = inspect.cleandoc(module.__doc__ or "").strip()
         parts.append(f"\n## {name} (`auditlab/load/{name}.py`)\n\n{module.DESCRIPTION}.\n\n```rst\n{doc}\n```\n")
+    for module_name, title in SHARED:
+        doc = inspect.cleandoc(importlib.import_module(module_name).__doc__ or "").strip()
+        parts.append(f"\n## {title}\n\n```rst\n{doc}\n```\n")
     return "".join(parts)
 
 

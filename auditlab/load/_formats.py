@@ -28,7 +28,9 @@ FORMAT_MODULES: dict[str, str] = {
     "cloudtrail": "auditlab.load.cloudtrail",
     "k8s_audit": "auditlab.load.k8s_audit",
     "gcp_audit": "auditlab.load.gcp_audit",
+    "journald": "auditlab.load.journald",
     "auditd": "auditlab.load.auditd",
+    "syslog": "auditlab.load.syslog",
 }
 
 SNIFF_BYTES = 64 * 1024
