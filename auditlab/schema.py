@@ -54,8 +54,8 @@ _COLUMNS: tuple[Column, ...] = (
     Column("time_us", pl.Int64(), None, None, "event time as epoch microseconds, for portable arithmetic"),
     Column("time_original", S, "unmapped.time_original", "auditlab.time_original", "the timestamp text as found"),
     Column("class_uid", pl.Int32(), "class_uid", None, "OCSF class: 3002 Authentication, 3001 Account Change, "
-           "3005 User Access Management, 6003 API Activity, 1007 Process Activity, 1001 File System Activity, "
-           "4001 Network Activity, 1008 Event Log Activity, 0 other"),
+           "3005 User Access Management, 3006 Group Management, 6003 API Activity, 1007 Process Activity, "
+           "1001 File System Activity, 4001 Network Activity, 1008 Event Log Activity, 0 other"),
     Column("activity_id", pl.Int16(), "activity_id", None, "OCSF activity within the class"),
     Column("event_code", S, "metadata.event_code", "event.code", "native type: USER_LOGIN, AwsApiCall, 4624, ..."),
     Column("api_operation", S, "api.operation", "event.action", "what was done: syscall, eventName, verb, command"),

@@ -104,7 +104,7 @@ MAX_CARRY_LINES = 10_000
 # ---------------------------------------------------------------------------------------------------------------
 # Classes: OCSF class_uid and activity_id by record type (non-syscall events) and by syscall name.
 
-_AUTH, _ACCOUNT, _PROCESS, _FILE, _NETWORK, _LOG = 3002, 3001, 1007, 1001, 4001, 1008
+_AUTH, _ACCOUNT, _GROUP, _PROCESS, _FILE, _NETWORK, _LOG = 3002, 3001, 3006, 1007, 1001, 4001, 1008
 
 CLASS_OF_TYPE: dict[str, tuple[int, int]] = {
     # Authentication: 1 Logon, 2 Logoff, 99 Other
@@ -112,8 +112,10 @@ CLASS_OF_TYPE: dict[str, tuple[int, int]] = {
     "USER_START": (_AUTH, 1), "USER_END": (_AUTH, 2), "CRED_ACQ": (_AUTH, 99), "CRED_DISP": (_AUTH, 99),
     "CRED_REFR": (_AUTH, 99), "LOGIN": (_AUTH, 99), "USER_ERR": (_AUTH, 99),
     # Account Change: 1 Create, 3 Password Change, 6 Delete, 9 Lock, 12 Unlock, 99 Other
-    "ADD_USER": (_ACCOUNT, 1), "ADD_GROUP": (_ACCOUNT, 1), "DEL_USER": (_ACCOUNT, 6), "DEL_GROUP": (_ACCOUNT, 6),
-    "USER_MGMT": (_ACCOUNT, 99), "GRP_MGMT": (_ACCOUNT, 99), "USER_CHAUTHTOK": (_ACCOUNT, 3),
+    "ADD_USER": (_ACCOUNT, 1), "DEL_USER": (_ACCOUNT, 6),
+    "USER_MGMT": (_ACCOUNT, 99), "USER_CHAUTHTOK": (_ACCOUNT, 3),
+    # Group Management (3006): 5 Delete, 6 Create, 99 Other, as the syslog and journald loaders map groupadd/groupdel
+    "ADD_GROUP": (_GROUP, 6), "DEL_GROUP": (_GROUP, 5), "GRP_MGMT": (_GROUP, 99),
     "GRP_CHAUTHTOK": (_ACCOUNT, 3), "ACCT_LOCK": (_ACCOUNT, 9), "ACCT_UNLOCK": (_ACCOUNT, 12),
     "CHGRP_ID": (_ACCOUNT, 99), "CHUSER_ID": (_ACCOUNT, 99), "ROLE_ASSIGN": (_ACCOUNT, 99),
     "ROLE_REMOVE": (_ACCOUNT, 99),
