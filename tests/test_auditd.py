@@ -379,3 +379,17 @@ def test_mutated_samples_keep_every_line(tmp_path_factory: pytest.TempPathFactor
     assert_accounted(events, data)
     for text in events["unmapped"].drop_nulls().to_list():
         assert isinstance(orjson.loads(text), dict)
+
+
+def test_a_record_type_that_is_not_a_name_is_a_parse_error_row(tmp_path: Path) -> None:
+    # found by the mutation property test: a backslash in the type once made unmapped invalid JSON
+    good = "type=USER_ACCT msg=audit(1481077043.052:410): pid=1298 uid=0 auid=4294967295 msg='op=x res=success'"
+    bad = good.replace("USER_ACCT", 'USER\\ACCT"}').replace(":410)", ":411)")
+    path = tmp_path / "audit.log"
+    path.write_text(f"{good}\n{bad}\n")
+    frame = al.load(path, format="auditd")
+    no_header = "not an audit record: no 'type=... msg=audit(SEC.MS:SERIAL)' header"
+    assert frame["parse_error"].to_list() == [None, no_header]
+    assert frame["raw"].to_list() == [good, bad]
+    for text in frame["unmapped"].drop_nulls():
+        assert isinstance(orjson.loads(text), dict)

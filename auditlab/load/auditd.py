@@ -223,7 +223,9 @@ _UNSET_IDS = ["4294967295", "-1", "unset", "?", "", "(none)"]
 _NULL_TEXT = ["?", "(none)", "(null)", "", "unset"]
 
 _HEAD_CHARS = 256
-_HEADER = (r"^(?:node=(?<node>[^ ]+) )?type=(?<type>[^ ]+) "
+# A record type is upper-case letters, digits and underscores, or UNKNOWN[N]: anything else (a backslash, a quote)
+# is not an audit record, and could not be a JSON key of ``unmapped`` unescaped.
+_HEADER = (r"^(?:node=(?<node>[^ ]+) )?type=(?<type>[A-Za-z0-9_]+(?:\[\d+\])?) "
            r"msg=audit\((?<sec>\d{1,12})\.(?<frac>\d{1,9}):(?<serial>\d{1,18})\)")
 _VALUE = r"(\"[^\"]*\"|[^\s\x1d'\"]*)"
 _CONTROL = r"[\x00-\x08\x0e-\x1c\x1e\x1f]"
