@@ -30,6 +30,8 @@ reStructuredText) by `python docs/make_sources.py`; do not edit it by hand. Form
 SHARED = [
     ("auditlab.load._authlog",
      "Linux authentication messages (`auditlab/load/_authlog.py`, read by syslog and journald)"),
+    ("auditlab.load._windows",
+     "Windows events (`auditlab/load/_windows.py`, read by evtx, windows_xml and windows_json)"),
 ]
 """Private modules that hold mapping tables several formats share."""
 

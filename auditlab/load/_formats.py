@@ -25,9 +25,12 @@ __all__ = ["FORMAT_MODULES", "get", "names", "resolve"]
 
 FORMAT_MODULES: dict[str, str] = {
     # Sniffing order: the most specific content tests first.
+    "evtx": "auditlab.load.evtx",
+    "windows_xml": "auditlab.load.windows_xml",
     "cloudtrail": "auditlab.load.cloudtrail",
     "k8s_audit": "auditlab.load.k8s_audit",
     "gcp_audit": "auditlab.load.gcp_audit",
+    "windows_json": "auditlab.load.windows_json",
     "journald": "auditlab.load.journald",
     "auditd": "auditlab.load.auditd",
     "syslog": "auditlab.load.syslog",
