@@ -78,14 +78,15 @@ from typing import TYPE_CHECKING
 import orjson
 import polars as pl
 
-from auditlab.load._batch import decode_text, finish
+from auditlab.load._batch import finish
 from auditlab.load._io import CHUNK_BYTES, iter_chunks
+from auditlab.load._lines import lines_frame
 from auditlab.load._syscalls import BY_ARCH
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from auditlab.load._io import Chunk, Source
+    from auditlab.load._io import Source
 
 __all__ = ["CLASS_OF_SYSCALL", "CLASS_OF_TYPE", "DESCRIPTION", "NAME", "parse", "sniff"]
 
@@ -229,7 +230,6 @@ _HEADER = (r"^(?:node=(?<node>[^ ]+) )?type=(?<type>[A-Za-z0-9_]+(?:\[\d+\])?) "
            r"msg=audit\((?<sec>\d{1,12})\.(?<frac>\d{1,9}):(?<serial>\d{1,18})\)")
 _VALUE = r"(\"[^\"]*\"|[^\s\x1d'\"]*)"
 _CONTROL = r"[\x00-\x08\x0e-\x1c\x1e\x1f]"
-_LINE_SCHEMA = {"line": pl.Int64, "offset": pl.Int64, "text": pl.String, "error": pl.String}
 
 
 def _field(name: str) -> str:
@@ -278,7 +278,7 @@ def parse(source: Source, *, batch_rows: int, chunk_bytes: int = CHUNK_BYTES // 
     # Chunks are mapped concurrently (polars releases the GIL); at most WORKERS chunks are in flight.
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         for chunk in iter_chunks(source, chunk_bytes):
-            records = _records(_lines(chunk))
+            records = _records(lines_frame(chunk))
             if carry is not None:
                 records = pl.concat([carry, records])
             if chunk.error is None:
@@ -302,43 +302,6 @@ def _slices(frame: pl.DataFrame, batch_rows: int) -> Iterator[pl.DataFrame]:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Lines and records
-
-
-def _lines(chunk: Chunk) -> pl.DataFrame:
-    """``line``, ``offset``, ``text`` and ``error`` (invalid UTF-8) of every line of a chunk, blank ones dropped."""
-    data = chunk.data
-    if not data:
-        return pl.DataFrame(schema=_LINE_SCHEMA)
-    expected = data.count(b"\n") + (not data.endswith(b"\n"))
-    text: pl.Series | None = None
-    error: pl.Series | None = None
-    if b"\x00" not in data and b"\r" not in data:  # the CSV reader drops CR and stops at NUL: avoid both
-        try:
-            text = pl.read_csv(data, has_header=False, separator="\x00", quote_char=None, new_columns=["text"],
-                               infer_schema=False, raise_if_empty=False).to_series()
-        except pl.exceptions.ComputeError:  # invalid UTF-8
-            text = None
-        if text is not None and text.len() != expected:
-            text = None
-    if text is None:
-        parts = data.split(b"\n")
-        if data.endswith(b"\n"):
-            parts.pop()
-        decoded = [decode_text(p) for p in parts]
-        text = pl.Series("text", [t for t, _ in decoded], dtype=pl.String)
-        error = pl.Series("error", [e for _, e in decoded], dtype=pl.String)
-        sizes = pl.Series([len(p) for p in parts], dtype=pl.Int64)
-    else:
-        text = text.fill_null("")
-        sizes = text.str.len_bytes().cast(pl.Int64)
-    ends = (sizes + 1).cum_sum()
-    frame = pl.DataFrame({
-        "line": pl.int_range(chunk.line, chunk.line + len(text), dtype=pl.Int64, eager=True),
-        "offset": ends - (sizes + 1) + chunk.offset,
-        "text": text,
-        "error": error if error is not None else pl.Series("error", [None] * len(text), dtype=pl.String),
-    })
-    return frame.filter(pl.col("text").str.strip_chars(" \t\r\x0b\x0c") != "")
 
 
 def _records(lines: pl.DataFrame) -> pl.DataFrame:

@@ -68,13 +68,14 @@ import polars as pl
 from auditlab._errors import InvalidArgument
 from auditlab.load import _authlog
 from auditlab.load._authlog import json_member, json_object
-from auditlab.load._batch import decode_text, finish
+from auditlab.load._batch import finish
 from auditlab.load._io import CHUNK_BYTES, iter_chunks
+from auditlab.load._lines import lines_frame
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from auditlab.load._io import Chunk, Source
+    from auditlab.load._io import Source
 
 __all__ = ["DESCRIPTION", "NAME", "OPTIONS", "parse", "sniff"]
 
@@ -109,7 +110,6 @@ _RFC5424 = (
 _TIMESTAMP = rf"^(?<iso>{_ISO})(?<zone>{_ZONE})?$"
 
 _BOM = b"\xef\xbb\xbf"
-_LINE_SCHEMA = {"line": pl.Int64, "offset": pl.Int64, "text": pl.String, "error": pl.String}
 
 # ------------------------------------------------------------------------------------------------------ sniffing
 
@@ -191,7 +191,7 @@ def parse(
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         for chunk in iter_chunks(source, chunk_bytes):
-            lines = _lines(chunk)
+            lines = lines_frame(chunk, text_file=True)
             header = _header(lines)
             header = header.with_columns(years.of(header))  # in file order: the year may roll over
             pending.append(pool.submit(_frame, header, zone, source.name))
@@ -268,48 +268,6 @@ class _Years:
 
 def _key(month: pl.Expr | int, day: pl.Expr | int, hms: pl.Expr | int) -> pl.Expr | int:
     return month * 100_000_000 + day * 1_000_000 + hms  # type: ignore[operator,return-value]
-
-
-def _lines(chunk: Chunk) -> pl.DataFrame:
-    """``line``, ``offset``, ``text`` and ``error`` (invalid UTF-8) of the chunk's non-blank lines.
-
-    The CR of a CRLF line break is not part of the line, nor is a byte-order mark at the start of the file.
-    """
-    data, start = chunk.data, chunk.offset
-    if start == 0 and data.startswith(_BOM):  # a byte-order mark is not part of the first line
-        data, start = data[len(_BOM):], len(_BOM)
-    if not data:
-        return pl.DataFrame(schema=_LINE_SCHEMA)
-    expected = data.count(b"\n") + (not data.endswith(b"\n"))
-    text: pl.Series | None = None
-    error: pl.Series | None = None
-    if b"\x00" not in data and b"\r" not in data:  # the CSV reader drops CR and stops at NUL: avoid both
-        try:
-            text = pl.read_csv(data, has_header=False, separator="\x00", quote_char=None, new_columns=["text"],
-                               infer_schema=False, raise_if_empty=False).to_series()
-        except pl.exceptions.ComputeError:  # invalid UTF-8
-            text = None
-        if text is not None and text.len() != expected:
-            text = None
-    if text is None:
-        parts = data.split(b"\n")
-        if data.endswith(b"\n"):
-            parts.pop()
-        sizes = pl.Series([len(p) for p in parts], dtype=pl.Int64)
-        decoded = [decode_text(p[:-1] if p.endswith(b"\r") else p) for p in parts]
-        text = pl.Series("text", [t for t, _ in decoded], dtype=pl.String)
-        error = pl.Series("error", [e for _, e in decoded], dtype=pl.String)
-    else:
-        text = text.fill_null("")
-        sizes = text.str.len_bytes().cast(pl.Int64)
-    ends = (sizes + 1).cum_sum()
-    frame = pl.DataFrame({
-        "line": pl.int_range(chunk.line, chunk.line + len(text), dtype=pl.Int64, eager=True),
-        "offset": ends - (sizes + 1) + start,
-        "text": text,
-        "error": error if error is not None else pl.Series("error", [None] * len(text), dtype=pl.String),
-    })
-    return frame.filter(C("text").str.strip_chars(" \t\r\x0b\x0c") != "")
 
 
 def _header(lines: pl.DataFrame) -> pl.DataFrame:
