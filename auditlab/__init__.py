@@ -27,9 +27,13 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "SourceError": ("auditlab._errors", "SourceError"),
 }
 
-# The loading verbs are bound eagerly (auditlab.load is also the name of their subpackage, and a lazy binding
-# would be overwritten by the import system); the subpackage imports nothing heavy at import time.
+# The verbs are bound eagerly: auditlab.load, auditlab.timeline and auditlab.gaps are also the names of their
+# modules, and a lazy binding would be overwritten by the import system. Those modules import nothing heavy at
+# import time (narwhals only; polars, pandas and the rest when an analysis runs).
+from auditlab.gaps import gaps  # noqa: E402
+from auditlab.identity import stitch  # noqa: E402
 from auditlab.load import formats, load, scan  # noqa: E402
+from auditlab.timeline import sessions, timeline  # noqa: E402
 
 __all__ = [
     "AuditlabError",
@@ -41,9 +45,13 @@ __all__ = [
     "__version__",
     "export",
     "formats",
+    "gaps",
     "load",
     "scan",
     "schema",
+    "sessions",
+    "stitch",
+    "timeline",
 ]
 
 if TYPE_CHECKING:

@@ -59,6 +59,12 @@ def test_every_format_is_in_the_formats_table_and_has_a_section_in_sources_md() 
     assert sources == generator["render"](), "docs/sources.md is stale: run python docs/make_sources.py"
 
 
+def test_analysis_md_is_generated_from_the_analysis_modules() -> None:
+    text = (ROOT / "docs" / "analysis.md").read_text(encoding="utf-8")
+    generator = runpy.run_path(str(ROOT / "docs" / "make_analysis.py"))
+    assert text == generator["render"](), "docs/analysis.md is stale: run python docs/make_analysis.py"
+
+
 def test_the_column_count_and_the_links_are_right() -> None:
     assert f"All {len(schema.COLUMNS)} columns" in README
     for link in re.findall(r"\]\(([^)#]+)\)", README):
