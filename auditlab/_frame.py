@@ -18,7 +18,7 @@ from auditlab._errors import InvalidArgument, SchemaError
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["ORDER", "Frame", "from_polars", "lazy", "ordered", "record_id"]
+__all__ = ["ORDER", "Frame", "cache", "from_polars", "lazy", "ordered", "record_id"]
 
 Frame = Any
 """A polars DataFrame or LazyFrame, a pandas DataFrame, a DuckDB relation or a PySpark DataFrame."""
@@ -117,6 +117,18 @@ def ordered(frame: nw.LazyFrame) -> nw.LazyFrame:
         .with_columns(nw.col(ORDER).cast(nw.Int64()))
         .drop(list(keys))
     )
+
+
+def cache(frame: nw.LazyFrame) -> nw.LazyFrame:
+    """Compute a polars plan once when later steps read it several times.
+
+    polars does not share a subplan between separate collects, nor reliably between the branches of one plan
+    (joins of aggregates of the same frame), so a stitched frame read by five branches was computed five times.
+    Other backends plan their own reuse (and pandas is eager already).
+    """
+    if frame.implementation.is_polars():
+        return frame.collect().lazy()
+    return frame
 
 
 def record_id() -> nw.Expr:

@@ -147,16 +147,25 @@ class Marker:
         return " and ".join(parts)
 
     def expr(self) -> nw.Expr:
-        """The condition as a narwhals expression (null where a column it reads is null)."""
-        conditions = []
+        """The condition as a narwhals expression (null where a column it reads is null).
+
+        A pattern only sees the rows the marker's plain conditions let through (the others are null), so a regex
+        over ``raw`` runs on the syslog rows, not on every record of the frame.
+        """
+        plain, patterns = [], []
         for column, value in self.where.items():
             col = nw.col(column)
             if isinstance(value, Regex):
-                conditions.append(col.str.contains(str(value)))
+                patterns.append((col, str(value)))
             elif isinstance(value, tuple):
-                conditions.append(col.is_in(list(value)))
+                plain.append(col.is_in(list(value)))
             else:
-                conditions.append(col == value)
+                plain.append(col == value)
+        gate = nw.all_horizontal(*plain, ignore_nulls=False) if plain else None
+        conditions = list(plain)
+        for col, pattern in patterns:
+            seen = col if gate is None else nw.when(gate).then(col)
+            conditions.append(seen.str.contains(pattern))
         return nw.all_horizontal(*conditions, ignore_nulls=False)
 
 
@@ -357,17 +366,19 @@ def gaps(
     min_hours = _positive_int("min_baseline_hours", min_baseline_hours)
     tolerance_us = _tolerance(clock_tolerance)
 
-    frame, _ = _frame.lazy(
-        events,
-        analysis="gaps",
-        required=["time_us", "source_stream", "source_type"],
-        optional=[
-            "source_seq", "source_record_uid", "source_file", "source_line", "source_offset", "host_name",
-            "parse_error", "class_uid", "activity_id", "event_code", "api_operation", "api_service", "status_id",
-            "status_code", "process_cmdline", "file_path", "resource_uid", "raw", *_ACTOR_COLUMNS,
-        ],
+    required = ["time_us", "source_stream", "source_type"]
+    optional = [
+        "source_seq", "source_record_uid", "source_file", "source_line", "source_offset", "host_name",
+        "parse_error", "class_uid", "activity_id", "event_code", "api_operation", "api_service", "status_id",
+        "status_code", "process_cmdline", "file_path", "resource_uid", "raw", *_ACTOR_COLUMNS,
+    ]
+    frame, _ = _frame.lazy(events, analysis="gaps", required=required, optional=optional)
+    # Only the columns read here, and raw only where a marker reads it (syslog and journald): the frame is computed
+    # once (polars) and read by every kind.
+    frame = frame.select(*required, *optional).with_columns(
+        raw=nw.when(nw.col("source_type").is_in(["syslog", "journald"])).then(nw.col("raw"))
     )
-    base = _frame.ordered(frame).with_columns(_frame.record_id().alias("_al_rid"))
+    base = _frame.cache(_frame.ordered(frame).with_columns(_frame.record_id().alias("_al_rid")))
     parts: list[pl.DataFrame] = []
     if chosen & {"sequence", "clock"}:
         parts.extend(_sequence_and_backwards(base, chosen, tolerance_us))

@@ -167,6 +167,12 @@ def actor_key(name: nw.Expr, source_type: nw.Expr | None = None) -> nw.Expr:
     return key
 
 
+def _runs(program: str) -> nw.Expr:
+    """The acting process is ``program``, by name or path (without a regex over every row)."""
+    name = C("actor_process_name")
+    return (name == program) | name.str.ends_with(f"/{program}")
+
+
 def _text(*names: str) -> nw.Expr:
     return nw.coalesce(*(C(name) for name in names))
 
@@ -179,13 +185,13 @@ def _s(expr: nw.Expr) -> nw.Expr:
 def _base(frame: nw.LazyFrame) -> nw.LazyFrame:
     """The accountable actor as the row states it, the effective one, the privilege change and the via."""
     orig = ~C("actor_orig_uid").is_null() | ~C("actor_orig_name").is_null()
-    program = C("actor_process_name").str.replace_all(r"^.*/", "")
     source = C("source_type")
     via = (
         nw.when((source == "k8s_audit") & orig).then(nw.lit("impersonate"))
         .when((source == "evtx") & (C("event_code") == "4648")).then(nw.lit("explicit credentials"))
-        .when(program.is_in(SWITCH_PROGRAMS)).then(program)
     )
+    for program in SWITCH_PROGRAMS:
+        via = via.when(_runs(program)).then(nw.lit(program))
     both_uids = ~C("actor_orig_uid").is_null() & ~C("actor_user_uid").is_null()
     both_names = ~C("actor_orig_name").is_null() & ~C("actor_user_name").is_null()
     privileged = (
@@ -212,11 +218,10 @@ def _base(frame: nw.LazyFrame) -> nw.LazyFrame:
 def _present(frame: nw.LazyFrame) -> dict[str, bool]:
     """Which stitching steps the data needs (one small query, so absent sources cost no joins)."""
     source = C("source_type")
-    program = C("actor_process_name").str.replace_all(r"^.*/", "")
     checks = {
         "cloudtrail": (source == "cloudtrail") & ~C("target_session_uid").is_null(),
         "windows": (source == "evtx") & (C("event_code") == "4624") & ~C("target_session_uid").is_null(),
-        "sshd": source.is_in(["syslog", "journald"]) & (program == "sshd") & ~C("actor_process_pid").is_null(),
+        "sshd": source.is_in(["syslog", "journald"]) & _runs("sshd") & ~C("actor_process_pid").is_null(),
     }
     row = frame.select(**{k: v.fill_null(False).cast(nw.Int64()).max() for k, v in checks.items()}).collect("polars")
     return {k: bool(row.item(0, k) or 0) for k in checks}
@@ -229,13 +234,23 @@ def _stitch(
     identities: Mapping[str, str] | Any | None,
     idle: timedelta,
     include_errors: bool,
+    project: bool = False,
 ) -> nw.LazyFrame:
-    """The stitched frame, with :data:`auditlab._frame.ORDER` kept for the caller's own ordering."""
+    """The stitched frame, with :data:`auditlab._frame.ORDER` kept for the caller's own ordering.
+
+    ``project`` keeps only the columns stitching reads (for summaries that need no others).
+    """
     if not isinstance(idle, timedelta) or idle <= timedelta(0):
         raise InvalidArgument(f"idle: expected a positive datetime.timedelta, got {idle!r}")
+    if project:
+        names = frame.collect_schema().names()
+        frame = frame.select([name for name in (*REQUIRED, *OPTIONAL) if name in names])
     if not include_errors:
         frame = frame.filter(C("parse_error").is_null())
-    frame = _base(_frame.ordered(frame))
+    frame = _logon_type(frame)
+    if project:  # the JSON is only read for the logon type, and is often the widest column
+        frame = frame.drop("unmapped")
+    frame = _frame.cache(_base(_frame.ordered(frame)))
     present = _present(frame)
     if present["cloudtrail"]:
         frame = _cloudtrail(frame, like)
@@ -266,7 +281,12 @@ def _stitch(
         .otherwise(C("_al_acc_name")),
         privileged=(C("_al_priv") | ct | runas).fill_null(False),
     )
-    frame = frame.with_columns(actor_key=actor_key(C("actor"), C("source_type")))
+    # the key of each distinct (actor, source type), joined back: a few regexes over the distinct names, not all rows
+    keys = (
+        frame.select("actor", "source_type").filter(~C("actor").is_null()).unique()
+        .with_columns(actor_key=actor_key(C("actor"), C("source_type")))
+    )
+    frame = frame.join(keys, on=["actor", "source_type"], how="left")
     if identities is not None:
         frame = _override(frame, identities, like)
     frame = _sessions(frame, idle, sshd=present["sshd"])
@@ -324,13 +344,22 @@ def _cloudtrail(frame: nw.LazyFrame, like: Frame) -> nw.LazyFrame:
     return frame.join(matched, on=ORDER, how="left")
 
 
-def _windows(frame: nw.LazyFrame) -> nw.LazyFrame:
-    windows = C("source_type") == "evtx"
+def _logon_type(frame: nw.LazyFrame) -> nw.LazyFrame:
+    """``_al_logon_type`` of each 4624 logon, read from ``unmapped`` (a string in Event XML, a number in EVTX's
+    JSON); only those rows' JSON is searched."""
+    logons = (C("source_type") == "evtx") & (C("event_code") == "4624")
+    frame = frame.with_columns(_al_json=nw.when(logons).then(C("unmapped")))
     logon_type = nw.lit(None, nw.String())
-    for number, name in reversed(LOGON_TYPES.items()):  # a string in Event XML, a number in EVTX's JSON
-        said = [C("unmapped").str.contains(f'"LogonType":{text}', literal=True)
+    for number, name in reversed(LOGON_TYPES.items()):
+        said = [C("_al_json").str.contains(f'"LogonType":{text}', literal=True)
                 for text in (f'"{number}"', f"{number},", f"{number}}}")]
         logon_type = nw.when(said[0] | said[1] | said[2]).then(nw.lit(f"{number} {name}")).otherwise(logon_type)
+    return frame.with_columns(_al_logon_type=logon_type).drop("_al_json")
+
+
+def _windows(frame: nw.LazyFrame) -> nw.LazyFrame:
+    windows = C("source_type") == "evtx"
+    logon_type = C("_al_logon_type")
     host = C("host_name").str.to_lowercase().fill_null("")
     logons = frame.filter(
         windows & (C("event_code") == "4624") & ~C("target_session_uid").is_null() & ~C("time_us").is_null()
@@ -408,7 +437,6 @@ def _override(frame: nw.LazyFrame, identities: Mapping[str, str] | Any, like: Fr
 def _sessions(frame: nw.LazyFrame, idle: timedelta, *, sshd: bool) -> nw.LazyFrame:
     source = C("source_type")
     host = _s(C("host_name"))
-    program = C("actor_process_name").str.replace_all(r"^.*/", "")
     linux_log = source.is_in(["syslog", "journald"])
     native = (
         nw.when((source == "auditd") & (C("event_code") == "LOGIN") & ~C("target_session_uid").is_null())
@@ -423,7 +451,7 @@ def _sessions(frame: nw.LazyFrame, idle: timedelta, *, sshd: bool) -> nw.LazyFra
         .when((source == "cloudtrail") & ~C("actor_session_uid").is_null())
         .then(nw.concat_str(nw.lit("cloudtrail:"), _s(C("cloud_account_uid")), nw.lit(":"),
                             nw.coalesce(C("actor_credential_uid"), C("actor_session_uid"))))
-        .when(linux_log & (program == "sshd") & ~C("actor_process_pid").is_null())
+        .when(linux_log & _runs("sshd") & ~C("actor_process_pid").is_null())
         .then(nw.concat_str(source, nw.lit(":"), host, nw.lit(":sshd["), _s(C("actor_process_pid")), nw.lit("]")))
         .when(linux_log & ~C("actor_session_uid").is_null())
         .then(nw.concat_str(source, nw.lit(":"), host, nw.lit(":session "), C("actor_session_uid")))
@@ -448,18 +476,18 @@ def _sessions(frame: nw.LazyFrame, idle: timedelta, *, sshd: bool) -> nw.LazyFra
 
 def _link_sshd(frame: nw.LazyFrame) -> nw.LazyFrame:
     """Join each syslog/journald ``sshd[pid]`` session to the auditd session that sshd pid opened."""
-    program = C("actor_process_name").str.replace_all(r"^.*/", "")
     short = C("host_name").str.to_lowercase().str.replace_all(r"\..*$", "")
-    frame = frame.with_columns(_al_short=short)
     logged = (
-        frame.filter(C("source_type").is_in(["syslog", "journald"]) & (program == "sshd")
+        frame.filter(C("source_type").is_in(["syslog", "journald"]) & _runs("sshd")
                      & ~C("_al_native").is_null() & ~C("time_us").is_null())
+        .with_columns(_al_short=short)
         .group_by("_al_native", "actor_process_pid")
         .agg(_al_l_t=C("time_us").min(), _al_l_host=C("_al_short").min())
     )
     audited = (
-        frame.filter((C("source_type") == "auditd") & (program == "sshd") & ~C("actor_session_uid").is_null()
+        frame.filter((C("source_type") == "auditd") & _runs("sshd") & ~C("actor_session_uid").is_null()
                      & ~C("actor_process_pid").is_null() & ~C("time_us").is_null())
+        .with_columns(_al_short=short)
         .group_by("_al_native", "actor_process_pid")
         .agg(_al_a_t=C("time_us").min(), _al_a_host=C("_al_short").min())
         .rename({"_al_native": "_al_a_native"})

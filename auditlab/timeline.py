@@ -167,8 +167,9 @@ def sessions(
         [('idle:k8s_audit::bob#1', 2, 1, 'get'), ('idle:k8s_audit::bob#2', 1, 0, 'list')]
     """
     frame, restore = _frame.lazy(events, analysis="sessions", required=REQUIRED, optional=OPTIONAL)
-    frame = _stitch(frame, like=events, identities=identities, idle=idle, include_errors=include_errors)
-    frame = frame.filter(~C("session_id").is_null()).with_columns(
+    frame = _stitch(frame, like=events, identities=identities, idle=idle, include_errors=include_errors,
+                    project=True)
+    frame = _frame.cache(frame.filter(~C("session_id").is_null())).with_columns(
         _al_failed=(C("status_id") == 2).fill_null(False).cast(nw.Int64()),
         _al_priv=C("privileged").fill_null(False).cast(nw.Int64()),
         _al_untimed=C("time_us").is_null().cast(nw.Int64()),
