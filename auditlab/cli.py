@@ -1,4 +1,4 @@
-"""The ``auditlab`` command: list formats, summarize audit logs, convert them to Parquet, CSV, OCSF or ECS.
+"""The ``auditlab`` command: list formats, summarize audit logs, convert them, list their gaps and sessions.
 
 Every string that comes from a log (or a file name) is passed through :func:`auditlab._safe.terminal_text`
 before it is printed, so escape sequences in a log cannot drive the terminal.
@@ -102,6 +102,61 @@ def convert(paths: Sequence[str], target: str, output: Path, format_: str | None
     lazy = al.scan(list(paths), format=format_, progress=progress)
     count = _WRITERS[target](lazy, output)
     click.echo(f"wrote {count} records as {target} to {terminal_text(output)}", err=True)
+
+
+GAP_SHOWN = ("kind", "severity", "source_stream", "host_name", "start", "end", "missing", "detail")
+SESSION_SHOWN = ("start", "end", "actor", "attribution", "host_name", "src_ip", "event_count", "failure_count",
+                 "session_id")
+_CELL_MAX = 100  # characters of a cell shown in a table
+
+
+@main.command()
+@_paths
+@_format
+@_progress
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(
+    ("sequence", "silence", "tamper", "clock", "unattributed", "source_silent", "untimed")),
+    help="Only these kinds of gap (repeat the option for several); all by default.")
+@_clean_errors
+def gaps(paths: Sequence[str], format_: str | None, progress: bool | None, kinds: Sequence[str]) -> None:
+    """List what is missing from audit logs: sequence gaps, silences, tampering, clock trouble, unattributed
+    events, sources that fall silent (see docs/analysis.md)."""
+    import auditlab as al
+
+    events = al.load(list(paths), format=format_, progress=progress)
+    _show(al.gaps(events, kinds=list(kinds) or None), GAP_SHOWN, empty="no gaps")
+
+
+@main.command()
+@_paths
+@_format
+@_progress
+@_clean_errors
+def sessions(paths: Sequence[str], format_: str | None, progress: bool | None) -> None:
+    """List the sessions in audit logs: who, when, from where, how many events and failures."""
+    import auditlab as al
+
+    events = al.load(list(paths), format=format_, progress=progress)
+    _show(al.sessions(events), SESSION_SHOWN, empty="no sessions")
+
+
+def _show(frame: pl.DataFrame, columns: Sequence[str], *, empty: str) -> None:
+    """A result as a plain-text table of ``columns``, every cell escaped and cut to ``_CELL_MAX`` characters.
+
+    For every column, or CSV, use the Python functions (``al.gaps``, ``al.sessions``, ``auditlab.export``).
+    """
+    if frame.is_empty():
+        click.echo(empty)
+        return
+
+    def cell(value: object) -> str:
+        text = "" if value is None else terminal_text(value)
+        return text if len(text) <= _CELL_MAX else text[: _CELL_MAX - 1] + "…"
+
+    rows = [tuple(cell(v) for v in row) for row in frame.select(columns).iter_rows()]
+    widths = [max(len(r[i]) for r in [tuple(columns), *rows]) for i in range(len(columns))]
+    for row in [tuple(columns), tuple("-" * w for w in widths), *rows]:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _to_parquet(lazy: pl.LazyFrame, output: Path) -> int:

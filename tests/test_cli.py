@@ -133,3 +133,34 @@ def test_convert_needs_a_target_and_an_output(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["convert", str(FOUNDATION), "--to", "csv"])
     assert result.exit_code == 2
     assert "--output" in result.output
+
+
+def test_gaps_lists_the_bundled_intrusions_tampering(bundled: pl.DataFrame) -> None:
+    code, out, _ = run("gaps", str(FOUNDATION), "--kind", "tamper")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["kind", "severity", "source_stream", "host_name", "start", "end", "missing", "detail"]
+    found = al.gaps(bundled, kinds="tamper")
+    assert len(lines) == 2 + found.height
+    assert sum("StopLogging" in line for line in lines) == 1
+    assert all(line.startswith("tamper") for line in lines[2:])
+
+
+def test_sessions_lists_one_line_per_session(bundled: pl.DataFrame) -> None:
+    code, out, _ = run("sessions", str(FOUNDATION))
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 2 + al.sessions(bundled).height
+    assert any("alice -> AssumeRole Admin" in line for line in lines)
+
+
+def test_gaps_and_sessions_escape_what_the_log_says(tmp_path: Path) -> None:
+    record = {**HOSTILE_RECORD, "eventName": "StopLogging", "eventSource": "cloudtrail.amazonaws.com"}
+    path = write_trail(tmp_path / "evil.json.gz", [record])
+    for command in ("gaps", "sessions"):
+        code, out, _ = run(command, str(path))
+        assert code == 0
+        assert "\x1b" not in out
+        assert "\r" not in out
+        assert "\x07" not in out
+        assert "pwned" in out  # shown, made harmless (escaped by the table, or replaced in gaps' detail sentence)
