@@ -297,13 +297,16 @@ def gaps(
     Events are counted per stream and UTC hour (``time_us // 3_600_000_000``). Over the stream's active span (its
     first to its last non-empty hour, empty hours counting as zero), ``r`` is the mean events per hour, ``r_hod(h)``
     the mean in that hour of the day and ``r_dow(h)`` the mean on that day of the week; the expected count in hour
-    ``h`` is ``r_hod(h) * r_dow(h) / r``. Under a Poisson model a run of empty hours has probability
-    ``p = exp(-sum of expected counts over the run)``, and is reported when ``p < silence_p`` (score ``1 - p``,
-    severity high below 1e-6). A quiet night or weekend thus is not a gap, and a silent afternoon of a busy working
-    day is. Leading and trailing silence are not judged here (a stream that stops is ``source_silent``). A stream
-    spanning fewer than ``min_baseline_hours`` hours is not judged: below a day each hour of the day is seen at most
-    once, so the baseline for a silent hour would be that same silent hour and nothing could ever look unusual;
-    a larger minimum asks for more repetitions of each hour before trusting the rhythm.
+    ``h`` is ``r_hod(h) * r_dow(h) / r``. Real logs are burstier than Poisson, so each stream's dispersion ``phi``
+    (Pearson's chi-square of its hourly counts against those expectations, over its degrees of freedom, at least
+    1) widens the model to a negative binomial with variance ``phi`` times the mean: a run of empty hours whose
+    expected count is ``E`` has probability ``p = exp(-E ln(phi) / (phi - 1))`` (``exp(-E)``, Poisson, when
+    ``phi`` is 1), and is reported when ``p < silence_p`` (score ``1 - p``, severity high below 1e-6). A quiet
+    night or weekend thus is not a gap, and a silent afternoon of a busy working day is. Leading and trailing
+    silence are not judged here (a stream that stops is ``source_silent``). A stream spanning fewer than
+    ``min_baseline_hours`` hours is not judged: below a day each hour of the day is seen at most once, so the
+    baseline for a silent hour would be that same silent hour and nothing could ever look unusual; a larger
+    minimum asks for more repetitions of each hour before trusting the rhythm.
 
     **tamper**: one row per record matching :data:`TAMPER_MARKERS` (logs cleared, auditing disabled, trails
     stopped or deleted, logging daemons stopped, shell history wiped); ``start`` is the marker, ``end`` the next
@@ -764,10 +767,12 @@ def _silence(hourly: pl.DataFrame, p_max: float, min_hours: int) -> pl.DataFrame
         .select(
             "_al_key",
             "c",
+            "w",
             before=pl.col("w").cum_sum().over("_al_key") - pl.col("w"),  # expected from hour 0 of the week to c
             week_total=pl.col("w").sum().over("_al_key"),
         )
     )
+    dispersion = _dispersion(buckets, streams, weights)
     # The sum over [a, b1) is W(b1) - W(a), W(k) = (k // 168) * week_total + before[k % 168].
     runs = (
         runs.with_columns(c_a=pl.col("a") % _WEEK_HOURS, c_b=pl.col("b1") % _WEEK_HOURS)
@@ -777,7 +782,11 @@ def _silence(hourly: pl.DataFrame, p_max: float, min_hours: int) -> pl.DataFrame
             expected=(pl.col("b1") // _WEEK_HOURS - pl.col("a") // _WEEK_HOURS) * pl.col("week_total")
             + pl.col("before_b") - pl.col("before_a")
         )
-        .with_columns(p=(-pl.col("expected")).exp())
+        .join(dispersion, on="_al_key")
+        .with_columns(  # negative binomial P(0) with variance phi * mean: exp(-E ln(phi) / (phi - 1))
+            p=(-pl.col("expected") * pl.when(pl.col("phi") > 1.0)
+               .then(pl.col("phi").log() / (pl.col("phi") - 1.0)).otherwise(1.0)).exp()
+        )
         .filter(pl.col("p") < p_max)
         .join(streams.select("_al_key", "source_stream", "source_type", "host_name"), on="_al_key")
         .sort("_al_key", "a")
@@ -798,11 +807,47 @@ def _silence(hourly: pl.DataFrame, p_max: float, min_hours: int) -> pl.DataFrame
                 f"stream {run['source_stream'] or '(none)'} is silent for "
                 f"{_duration(run['next_first_us'] - run['last_us'])} ({empty} empty hour(s)) where its own rhythm at "
                 f"these hours of the day and days of the week expects about {run['expected']:.1f} events "
-                f"(Poisson p = {p:.2g})"
+                f"(p = {p:.2g}, counts {run['phi']:.2g} times as variable as Poisson)"
             ),
             "evidence": f"after {run['last_rid']}; before {run['next_first_rid']}",
         })
     return _frame_of(rows)
+
+
+def _dispersion(buckets: pl.DataFrame, streams: pl.DataFrame, weights: pl.DataFrame) -> pl.DataFrame:
+    """Per stream, ``phi``: how much more variable its hourly counts are than Poisson (Pearson's statistic over the
+    span's hours, empty ones included, divided by its degrees of freedom; at least 1).
+
+    ``sum((n - m)^2 / m) = sum(n^2 / m) - 2 N + sum(m)``, so only the non-empty hours need visiting: the sum of the
+    expected counts ``m`` over the span comes from the weekly prefix sums like a silent run's.
+    """
+    import polars as pl
+
+    m = weights.select("_al_key", "c", "w")
+    seen = (
+        buckets.with_columns(c=pl.col("_al_bucket") % _WEEK_HOURS)
+        .join(m, on=["_al_key", "c"])
+        .group_by("_al_key")
+        .agg(squares=(pl.col("n").cast(pl.Float64) ** 2 / pl.col("w")).filter(pl.col("w") > 0).sum())
+    )
+    ends = streams.select("_al_key", "total", "span", a=pl.col("first"), b1=pl.col("last") + 1).with_columns(
+        c_a=pl.col("a") % _WEEK_HOURS, c_b=pl.col("b1") % _WEEK_HOURS
+    )
+    prefix = weights.select("_al_key", "c", "before", "week_total")
+    model = (
+        ends.join(prefix.rename({"c": "c_a", "before": "before_a"}), on=["_al_key", "c_a"])
+        .join(prefix.select("_al_key", c_b="c", before_b="before"), on=["_al_key", "c_b"])
+        .with_columns(
+            expected=(pl.col("b1") // _WEEK_HOURS - pl.col("a") // _WEEK_HOURS) * pl.col("week_total")
+            + pl.col("before_b") - pl.col("before_a")
+        )
+        .join(seen, on="_al_key", how="left")
+    )
+    pearson = pl.col("squares").fill_null(0.0) - 2 * pl.col("total") + pl.col("expected")
+    return model.select(
+        "_al_key",
+        phi=pl.when(pl.col("span") > 1).then(pearson / (pl.col("span") - 1)).otherwise(1.0).clip(lower_bound=1.0),
+    )
 
 
 def _buckets(hourly: pl.DataFrame) -> pl.DataFrame:
