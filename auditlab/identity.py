@@ -222,6 +222,7 @@ def _present(frame: nw.LazyFrame) -> dict[str, bool]:
         "cloudtrail": (source == "cloudtrail") & ~C("target_session_uid").is_null(),
         "windows": (source == "evtx") & (C("event_code") == "4624") & ~C("target_session_uid").is_null(),
         "sshd": source.is_in(["syslog", "journald"]) & _runs("sshd") & ~C("actor_process_pid").is_null(),
+        "sshd_audited": (source == "auditd") & _runs("sshd") & ~C("actor_session_uid").is_null(),
     }
     row = frame.select(**{k: v.fill_null(False).cast(nw.Int64()).max() for k, v in checks.items()}).collect("polars")
     return {k: bool(row.item(0, k) or 0) for k in checks}
@@ -289,7 +290,7 @@ def _stitch(
     frame = frame.join(keys, on=["actor", "source_type"], how="left")
     if identities is not None:
         frame = _override(frame, identities, like)
-    frame = _sessions(frame, idle, sshd=present["sshd"])
+    frame = _sessions(frame, idle, sshd=present["sshd"] and present["sshd_audited"])
     helpers = [name for name in frame.collect_schema().names() if name.startswith("_al_") and name != ORDER]
     return frame.drop(helpers)
 

@@ -169,10 +169,16 @@ def sessions(
     frame, restore = _frame.lazy(events, analysis="sessions", required=REQUIRED, optional=OPTIONAL)
     frame = _stitch(frame, like=events, identities=identities, idle=idle, include_errors=include_errors,
                     project=True)
-    frame = _frame.cache(frame.filter(~C("session_id").is_null())).with_columns(
-        _al_failed=(C("status_id") == 2).fill_null(False).cast(nw.Int64()),
-        _al_priv=C("privileged").fill_null(False).cast(nw.Int64()),
-        _al_untimed=C("time_us").is_null().cast(nw.Int64()),
+    frame = _frame.cache(
+        frame.filter(~C("session_id").is_null()).select(
+            ORDER, "session_id", "actor", "actor_key", "actor_uid", "attribution", "host_name", "source_type",
+            "time", "time_us", "src_ip",
+            _al_failed=(C("status_id") == 2).fill_null(False).cast(nw.Int64()),
+            _al_priv=C("privileged").fill_null(False).cast(nw.Int64()),
+            _al_untimed=C("time_us").is_null().cast(nw.Int64()),
+            _al_opening=nw.coalesce(C("api_operation"), C("event_code")),
+            _al_record=_frame.record_id(),
+        )
     )
     totals = frame.group_by("session_id").agg(
         C("time").min().alias("start"),
@@ -190,8 +196,8 @@ def sessions(
     )
     opening = frame.filter(C(ORDER) == C(ORDER).min().over("session_id")).select(
         "session_id", "actor", "actor_key", "actor_uid", "attribution", "host_name", "source_type",
-        opening_event=nw.coalesce(C("api_operation"), C("event_code")),
-        opening_record=_frame.record_id(),
+        opening_event=C("_al_opening"),
+        opening_record=C("_al_record"),
     )
     result = totals.join(opening, on="session_id", how="left")
     for column, count in (("src_ip", "src_ip_count"), ("source_type", "source_count"), ("host_name", "host_count")):
