@@ -104,6 +104,7 @@ ATTRIBUTED_CLASSES: dict[int, str] = {
 _ACTOR_COLUMNS = ("actor_orig_uid", "actor_orig_name", "actor_user_uid", "actor_user_name")
 
 _HOUR_US = 3_600_000_000
+_RESET_DROP = 1000  # a numbering that falls by more than this (and below half) in time order restarted
 _WEEK_HOURS = 168
 _DETAIL_TEXT_MAX = 200  # characters of a command line or path quoted in a detail sentence
 
@@ -288,10 +289,12 @@ def gaps(
 
     **sequence**: per stream, ordered by ``source_seq``, a step of more than one between consecutive records is a
     gap of ``step - 1`` missing records (``seq_from``..``seq_to``); ``start``/``end`` are the times of the two
-    bounding records. Repeated numbers are not gaps. When the bounding records come from different
-    ``source_file`` values the detail says so: a rotated file is missing or was cut, rather than records lost
-    inside one file. (A reset of the numbering, at a reboot, starts a new stream in the loaders, so it is not a
-    gap.) Severity high from 100 missing records.
+    bounding records. Repeated numbers are not gaps. A numbering that falls in time order by more than 1,000 and
+    below half its previous value restarted (a reboot the loader did not tell, a log reset or cleared): that is one
+    row with no ``missing`` count, and the parts before and after are checked separately. When the bounding
+    records come from different ``source_file`` values the detail says so: a rotated file is missing or was cut,
+    rather than records lost inside one file. (A reboot the loader sees starts a new stream, so it is not a gap.)
+    Severity high from 100 missing records.
 
     **silence**: hours with no events between two events of a stream, judged against the stream's own rhythm.
     Events are counted per stream and UTC hour (``time_us // 3_600_000_000``). Over the stream's active span (its
@@ -318,17 +321,20 @@ def gaps(
     the earlier and the later time), and one row per record matching :data:`CLOCK_MARKERS` (system time changed;
     low for the routine adjustments of NTP daemons).
 
-    **unattributed**: events of :data:`ATTRIBUTED_CLASSES` with no accountable actor (``actor_orig_uid``,
-    ``actor_orig_name``, ``actor_user_uid`` and ``actor_user_name`` all null), grouped per stream in time order
-    into runs that an attributed event of the stream ends; one row per run, ``events`` its length (severity medium
-    from 10 events, else low).
+    **unattributed**: events of :data:`ATTRIBUTED_CLASSES` (but not failed or unknown authentications, such as
+    sshd's pre-authentication disconnects, which name no one by nature) with no accountable actor
+    (``actor_orig_uid``, ``actor_orig_name``, ``actor_user_uid`` and ``actor_user_name`` all null), grouped per
+    stream in time order into runs that an attributed event of the stream ends; one row per run, ``events`` its
+    length (severity medium from 10 events, else low).
 
-    **source_silent**: (a stream whose host, or whose name without ``/bootN``, goes on in a later stream, as
-    auditd does after a reboot, is not silent; the host is judged as a whole) for each stream with at least two
-    timed events, first ``F`` and last ``L``, and the frame's
-    last event ``E``: at the stream's own mean rate ``(events - 1) / (L - F)``, no event in ``(L, E]`` has
-    probability ``p = exp(-rate * (E - L))``; reported when ``p < silence_p``. The same per host (``host_name`` set,
-    ``source_stream`` null) across all of a host's streams, for hosts with several streams.
+    **source_silent**: a stream whose last event ``L`` comes improbably long before the frame's last event ``E``
+    (a stream that goes on in a later stream of the same name but another ``/bootN``, as auditd's do after a
+    reboot, is not silent). A stream with a baseline (``min_baseline_hours``) is judged like a silence, by its
+    rhythm and dispersion over the hours from ``L`` to ``E``, so a stream that stops for the night just before the
+    frame ends is not reported; a shorter one with at least two timed events, first ``F``, by its mean rate
+    ``(events - 1) / (L - F)``: ``p = exp(-rate * (E - L))``. Reported when ``p < silence_p``. The same by mean
+    rate per host (``host_name`` set, ``source_stream`` null) across all of a host's streams, for hosts with
+    several streams.
 
     **untimed**: records with no time, one row per stream (``events`` their count).
 
@@ -392,7 +398,7 @@ def gaps(
         if "silence" in chosen:
             parts.append(_silence(hourly, p_max, min_hours))
         if "source_silent" in chosen:
-            parts.append(_source_silent(hourly, p_max))
+            parts.append(_source_silent(hourly, p_max, min_hours))
         if "untimed" in chosen:
             parts.append(_untimed(hourly))
     if "unattributed" in chosen:
@@ -463,9 +469,31 @@ def _sequence_and_backwards(base: nw.LazyFrame, chosen: set[str], tolerance_us: 
     import polars as pl
 
     def prev(column: str) -> nw.Expr:
-        return nw.col(column).shift(1).over("source_stream", order_by=["source_seq", ORDER])
+        return nw.col(column).shift(1).over("source_stream", "_al_segment", order_by=["source_seq", ORDER])
 
-    rows = base.filter(~nw.col("source_seq").is_null()).with_columns(
+    # A numbering that drops in time order restarted (a reboot the loader did not see, a log reset or cleared):
+    # each part is judged on its own, and the restart is reported, not taken for millions of missing records.
+    seq, earlier = nw.col("source_seq"), nw.col("source_seq").shift(1).over("source_stream", order_by=ORDER)
+    restarts = ((earlier - seq) > _RESET_DROP) & (seq * 2 < earlier)
+    numbered = _frame.cache(
+        base.filter(~seq.is_null())
+        .with_columns(
+            _al_restart=restarts.fill_null(value=False),
+            _al_earlier_seq=earlier,
+            _al_earlier_time=nw.col("time_us").shift(1).over("source_stream", order_by=ORDER),
+            _al_earlier_rid=nw.col("_al_rid").shift(1).over("source_stream", order_by=ORDER),
+        )
+        .with_columns(
+            _al_segment=nw.col("_al_restart").cast(nw.Int64()).cum_sum().over("source_stream", order_by=ORDER)
+        )
+    )
+    parts = []
+    if "sequence" in chosen:
+        parts.append(_restart_rows(_collect(numbered.filter(nw.col("_al_restart")).select(
+            "source_type", "source_stream", "host_name", "source_seq", "time_us", "_al_rid", "_al_earlier_seq",
+            "_al_earlier_time", "_al_earlier_rid",
+        ))))
+    rows = numbered.with_columns(
         _al_prev_seq=prev("source_seq"),
         _al_prev_time=prev("time_us"),
         _al_prev_rid=prev("_al_rid"),
@@ -490,7 +518,6 @@ def _sequence_and_backwards(base: nw.LazyFrame, chosen: set[str], tolerance_us: 
             "_al_is_back",
         )
     )
-    parts = []
     if "sequence" in chosen:
         parts.append(_sequence_rows(found.filter(pl.col("_al_is_gap"))))
     if "clock" in chosen:
@@ -552,7 +579,10 @@ def _unattributed(base: nw.LazyFrame) -> pl.DataFrame:
         base.filter(nw.col("parse_error").is_null(), ~nw.col("time_us").is_null())
         .with_columns(
             _al_attributed=attributed.cast(nw.Int64()),
-            _al_flag=nw.col("class_uid").is_in(list(ATTRIBUTED_CLASSES)) & ~attributed,
+            # An authentication that did not succeed (sshd's "Connection closed by ... [preauth]") may name no one
+            # by nature; every other event of these classes should.
+            _al_flag=nw.col("class_uid").is_in(list(ATTRIBUTED_CLASSES)) & ~attributed
+            & ~((nw.col("class_uid") == 3002) & (nw.col("status_id").fill_null(0) != 1)),
         )
         .with_columns(_al_run=nw.col("_al_attributed").cum_sum().over("source_stream", order_by=ORDER))
         .filter(nw.col("_al_flag"))
@@ -577,6 +607,32 @@ def _when(column: str) -> pl.Expr:
 
     return (
         pl.from_epoch(pl.col(column), time_unit="us").dt.strftime("%Y-%m-%d %H:%M:%S UTC").fill_null("an unknown time")
+    )
+
+
+def _restart_rows(found: pl.DataFrame) -> pl.DataFrame:
+    """A numbering that restarts inside a stream: one ``sequence`` row, no count of missing records."""
+    import polars as pl
+
+    return found.select(
+        pl.lit("sequence").alias("kind"),
+        "source_type",
+        "source_stream",
+        "host_name",
+        pl.col("_al_earlier_time").alias("start_us"),
+        pl.col("time_us").alias("end_us"),
+        pl.lit(None, pl.Int64).alias("missing"),
+        pl.lit(None, pl.Int64).alias("seq_from"),
+        pl.lit(None, pl.Int64).alias("seq_to"),
+        pl.lit(None, pl.Int64).alias("events"),
+        pl.lit(1.0).alias("score"),
+        pl.lit("medium").alias("severity"),
+        pl.format(
+            "the numbering of stream {} restarts from {} to {}: a reboot, a log reset or cleared, or records from "
+            "another source; the parts are checked for gaps separately",
+            pl.col("source_stream").fill_null("(none)"), pl.col("_al_earlier_seq"), pl.col("source_seq"),
+        ).alias("detail"),
+        pl.format("after {}; before {}", pl.col("_al_earlier_rid"), pl.col("_al_rid")).alias("evidence"),
     )
 
 
@@ -708,7 +764,12 @@ def _marker_rows(found: pl.DataFrame) -> pl.DataFrame:
     return _frame_of(rows)
 
 
-def _silence(hourly: pl.DataFrame, p_max: float, min_hours: int) -> pl.DataFrame:
+def _silent_runs(hourly: pl.DataFrame, min_hours: int, *, trailing: bool) -> pl.DataFrame | None:
+    """Runs of empty hours of each stream judged against its rhythm: ``expected`` events, ``phi``, ``p``.
+
+    The runs between two events of a stream, or (``trailing``) from each stream's last event to the frame's last
+    hour. None where there is none.
+    """
     import polars as pl
 
     # streams get an integer key (a null stream too), so that the joins below need no null-equal keys
@@ -728,21 +789,33 @@ def _silence(hourly: pl.DataFrame, p_max: float, min_hours: int) -> pl.DataFrame
         .with_columns(span=pl.col("last") - pl.col("first") + 1)
         .filter(pl.col("span") >= min_hours)
     )
-    # Silent runs: the empty hours [a, b1) between two non-empty hours of a stream.
-    runs = (
-        buckets.join(streams.select("_al_key"), on="_al_key")
-        .sort("_al_key", "_al_bucket")
-        .with_columns(
-            next_bucket=pl.col("_al_bucket").shift(-1).over("_al_key"),
-            next_first_us=pl.col("first_us").shift(-1).over("_al_key"),
-            next_first_rid=pl.col("first_rid").shift(-1).over("_al_key"),
+    if buckets.is_empty():
+        return None
+    if trailing:  # from the hour after each stream's last event to the frame's last hour
+        end = buckets["_al_bucket"].max()
+        runs = (
+            buckets.join(streams.select("_al_key"), on="_al_key")
+            .group_by("_al_key")
+            .agg(last_bucket=pl.col("_al_bucket").max(), last_us=pl.col("last_us").sort_by("_al_bucket").last(),
+                 last_rid=pl.col("last_rid").sort_by("_al_bucket").last())
+            .filter(pl.col("last_bucket") < end)
+            .select("_al_key", "last_us", "last_rid", a=pl.col("last_bucket") + 1, b1=pl.lit(end + 1, pl.Int64))
         )
-        .filter(pl.col("next_bucket") - pl.col("_al_bucket") > 1)
-        .select("_al_key", "last_us", "last_rid", "next_first_us", "next_first_rid",
-                a=pl.col("_al_bucket") + 1, b1=pl.col("next_bucket"))
-    )
+    else:  # the empty hours [a, b1) between two non-empty hours of a stream
+        runs = (
+            buckets.join(streams.select("_al_key"), on="_al_key")
+            .sort("_al_key", "_al_bucket")
+            .with_columns(
+                next_bucket=pl.col("_al_bucket").shift(-1).over("_al_key"),
+                next_first_us=pl.col("first_us").shift(-1).over("_al_key"),
+                next_first_rid=pl.col("first_rid").shift(-1).over("_al_key"),
+            )
+            .filter(pl.col("next_bucket") - pl.col("_al_bucket") > 1)
+            .select("_al_key", "last_us", "last_rid", "next_first_us", "next_first_rid",
+                    a=pl.col("_al_bucket") + 1, b1=pl.col("next_bucket"))
+        )
     if runs.is_empty():
-        return _frame_of([])
+        return None
     # Expected events at each of the 168 hours of the week, per stream: r_hod * r_dow / r, with hour-of-day and
     # day-of-week means over the span's hours (empty hours included) and r the mean over the whole span.
     week = pl.DataFrame({"c": range(_WEEK_HOURS)}, schema={"c": pl.Int64}).with_columns(
@@ -774,7 +847,7 @@ def _silence(hourly: pl.DataFrame, p_max: float, min_hours: int) -> pl.DataFrame
     )
     dispersion = _dispersion(buckets, streams, weights)
     # The sum over [a, b1) is W(b1) - W(a), W(k) = (k // 168) * week_total + before[k % 168].
-    runs = (
+    return (
         runs.with_columns(c_a=pl.col("a") % _WEEK_HOURS, c_b=pl.col("b1") % _WEEK_HOURS)
         .join(weights.select("_al_key", "week_total", c_a="c", before_a="before"), on=["_al_key", "c_a"])
         .join(weights.select("_al_key", c_b="c", before_b="before"), on=["_al_key", "c_b"])
@@ -787,10 +860,18 @@ def _silence(hourly: pl.DataFrame, p_max: float, min_hours: int) -> pl.DataFrame
             p=(-pl.col("expected") * pl.when(pl.col("phi") > 1.0)
                .then(pl.col("phi").log() / (pl.col("phi") - 1.0)).otherwise(1.0)).exp()
         )
-        .filter(pl.col("p") < p_max)
         .join(streams.select("_al_key", "source_stream", "source_type", "host_name"), on="_al_key")
         .sort("_al_key", "a")
     )
+
+
+def _silence(hourly: pl.DataFrame, p_max: float, min_hours: int) -> pl.DataFrame:
+    import polars as pl
+
+    runs = _silent_runs(hourly, min_hours, trailing=False)
+    if runs is None:
+        return _frame_of([])
+    runs = runs.filter(pl.col("p") < p_max)
     rows = []
     for run in runs.iter_rows(named=True):
         p, empty = run["p"], run["b1"] - run["a"]
@@ -866,8 +947,15 @@ def _buckets(hourly: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _source_silent(hourly: pl.DataFrame, p_max: float) -> pl.DataFrame:
+def _source_silent(hourly: pl.DataFrame, p_max: float, min_hours: int) -> pl.DataFrame:
     import polars as pl
+
+    # streams with a baseline are judged by their rhythm and dispersion, like silence; the others by a flat rate
+    rhythm = _silent_runs(hourly, min_hours, trailing=True)
+    judged = {} if rhythm is None else {
+        row["source_stream"]: (row["p"], row["expected"], row["phi"])
+        for row in rhythm.select("source_stream", "p", "expected", "phi").iter_rows(named=True)
+    }
 
     timed = hourly.filter(pl.col("_al_bucket").is_not_null())
     if timed.is_empty():
@@ -898,7 +986,7 @@ def _source_silent(hourly: pl.DataFrame, p_max: float) -> pl.DataFrame:
     )
     # A stream that ends because its source went on in a new one (auditd's host/boot0 -> host/boot1 at a reboot)
     # has not fallen silent: its origin (host, else the stream's name without the boot) is judged as a whole.
-    origin = pl.coalesce("host_name", pl.col("source_stream").str.replace(r"/boot[0-9]+$", ""))
+    origin = pl.col("source_stream").str.replace(r"/boot[0-9]+$", "/boot")  # host/boot0, host/boot1: one origin
     streams = streams.with_columns(_origin_end=pl.col("last_us").max().over(origin)).filter(
         pl.col("_origin_end") <= pl.col("last_us")
     ).drop("_origin_end")
@@ -910,6 +998,12 @@ def _source_silent(hourly: pl.DataFrame, p_max: float) -> pl.DataFrame:
         rate = (item["n"] - 1) / (item["last_us"] - item["first_us"])  # events per microsecond
         quiet = frame_end - item["last_us"]
         p = math.exp(-rate * quiet)
+        why = (f"at its own rate of {rate * _HOUR_US:.3g} events per hour ({item['n']} events over "
+               f"{_duration(item['last_us'] - item['first_us'])}) that silence has Poisson p = {p:.2g}")
+        if item["scope"] == "stream" and item["source_stream"] in judged:
+            p, expected, phi = judged[item["source_stream"]]
+            why = (f"its own rhythm at those hours of the day and days of the week expects about {expected:.1f} "
+                   f"events (p = {p:.2g}, counts {phi:.2g} times as variable as Poisson)")
         if p >= p_max:
             continue
         who = f"stream {item['source_stream']}" if item["scope"] == "stream" else f"host {item['host_name']}"
@@ -925,9 +1019,7 @@ def _source_silent(hourly: pl.DataFrame, p_max: float) -> pl.DataFrame:
             "score": 1.0 - p,
             "severity": "high" if p < 1e-6 else "medium",
             "detail": (
-                f"{who} falls silent {_duration(quiet)} before the last event of the frame: at its own rate of "
-                f"{rate * _HOUR_US:.3g} events per hour ({item['n']} events over "
-                f"{_duration(item['last_us'] - item['first_us'])}) that silence has Poisson p = {p:.2g}"
+                f"{who} falls silent {_duration(quiet)} before the last event of the frame: {why}"
             ),
             "evidence": f"last {item['last_rid']}",
         })

@@ -374,12 +374,14 @@ def test_clock_tolerance() -> None:
 def test_unattributed_runs(constructor) -> None:
     rows = []
 
-    def add(uid: str, class_uid: int, **actor: str) -> None:
+    def add(uid: str, class_uid: int, status_id: int = 1, **actor: str) -> None:
         rows.append({"time_us": T0 + len(rows) * S, "source_type": "cloudtrail", "source_stream": "acct/eu",
-                     "class_uid": class_uid, "source_record_uid": uid, **actor})
+                     "class_uid": class_uid, "status_id": status_id, "source_record_uid": uid, **actor})
 
     for i in range(3):
-        add(f"a{i}", 3002)
+        add(f"a{i}", 3002)  # a successful authentication must say who
+        if i == 0:
+            add("preauth", 3002, status_id=2)  # a failed one may not (sshd's [preauth] lines): neither counts nor ends
     add("bob", 3002, actor_user_name="bob")  # ends the run
     for i in range(12):
         add(f"b{i}", 6003)
@@ -395,7 +397,7 @@ def test_unattributed_runs(constructor) -> None:
         (1, "low", "c0"),
     ]
     first = found.row(0, named=True)
-    assert (first["start_us"], first["end_us"]) == (T0, T0 + 2 * S)
+    assert (first["start_us"], first["end_us"]) == (T0, T0 + 3 * S)
     assert "(Authentication)" in first["detail"]
     assert "API Activity" in found.row(1, named=True)["detail"]
 
@@ -538,17 +540,31 @@ def test_stopped_trail_and_stopped_event_log_service() -> None:
     assert set(time_changed.select("kind", "severity").rows()) == {("clock", "medium")}
 
 
-def plain_sequence_gaps(frame: pl.DataFrame) -> list[tuple[str, int, int]]:
-    """Sequence gaps computed the obvious way: per stream, sorted distinct numbers, each jump above one."""
-    numbers: dict[str, set[int]] = {}
-    for stream, seq in frame.select("source_stream", "source_seq").iter_rows():
-        if seq is not None:
-            numbers.setdefault(stream, set()).add(seq)
-    out = []
-    for stream, seqs in numbers.items():
+def plain_sequence_gaps(frame: pl.DataFrame) -> list[tuple[str, int | None, int | None]]:
+    """Sequence gaps computed the obvious way: per stream, in time order, a new part where the numbering drops by
+    more than 1,000 and below half (a restart: one row with no range); per part, sorted distinct numbers, each jump
+    above one."""
+    numbers: dict[tuple[str, int], set[int]] = {}
+    out: list[tuple[str, int | None, int | None]] = []
+    part: dict[str, int] = {}
+    last: dict[str, int] = {}
+    ordered_rows = frame.filter(pl.col("source_seq").is_not_null()).sort(
+        "time_us", "source_seq", "source_file", "source_line", "source_offset", nulls_last=True)
+    for stream, seq in ordered_rows.select("source_stream", "source_seq").iter_rows():
+        before = last.get(stream)
+        if before is not None and before - seq > 1000 and seq * 2 < before:
+            part[stream] = part.get(stream, 0) + 1
+            out.append((stream, None, None))
+        last[stream] = seq
+        numbers.setdefault((stream, part.get(stream, 0)), set()).add(seq)
+    for (stream, _), seqs in numbers.items():
         ordered = sorted(seqs)
         out += [(stream, a + 1, b - 1) for a, b in itertools.pairwise(ordered) if b - a > 1]
-    return sorted(out)
+    return sorted(out, key=_gap_key)
+
+
+def _gap_key(row: tuple) -> tuple:
+    return (row[0], row[1] is None, row[1] or 0)
 
 
 @pytest.mark.parametrize("name", ["go-libaudit_audit-rhel7.log", "go-libaudit_audit-ubuntu16.log",
@@ -559,8 +575,11 @@ def test_auditd_samples_sequence_gaps_match_the_serials(name: str) -> None:
     serials = {int(s) for s in re.findall(r"msg=audit\(\d+\.\d+:(\d+)\)", path.read_text(errors="replace"))}
     assert set(frame["source_seq"].drop_nulls()) == serials
     found = gaps(frame, kinds="sequence")
-    assert sorted(found.select("source_stream", "seq_from", "seq_to").iter_rows()) == plain_sequence_gaps(frame)
-    assert (found["missing"] == found["seq_to"] - found["seq_from"] + 1).all()
+    rows = found.select("source_stream", "seq_from", "seq_to").iter_rows()
+    assert sorted(rows, key=_gap_key) == plain_sequence_gaps(frame)
+    counted = found.filter(pl.col("missing").is_not_null())
+    assert (counted["missing"] == counted["seq_to"] - counted["seq_from"] + 1).all()
+    assert found.filter(pl.col("missing").is_null())["detail"].str.contains("restarts").all()
 
 
 def sample_folders() -> list[str]:
@@ -580,7 +599,8 @@ def test_every_sample_folder(folder: str) -> None:
     assert found.filter(pl.col("kind") != "untimed")["evidence"].null_count() == 0
     assert found["start_us"].drop_nulls().is_sorted()
     sequence = found.filter(pl.col("kind") == "sequence")
-    assert sorted(sequence.select("source_stream", "seq_from", "seq_to").iter_rows()) == plain_sequence_gaps(frame)
+    rows = sequence.select("source_stream", "seq_from", "seq_to").iter_rows()
+    assert sorted(rows, key=_gap_key) == plain_sequence_gaps(frame)
     clean = frame.filter(pl.col("parse_error").is_null())
     untimed = clean.filter(pl.col("time_us").is_null()).group_by("source_stream").len()
     assert sorted(found.filter(pl.col("kind") == "untimed").select("source_stream", "events").rows(),
@@ -633,3 +653,40 @@ def test_pandas_and_polars_agree(frame: pl.DataFrame) -> None:
     got = to_polars(gaps(frame.to_pandas(use_pyarrow_extension_array=True), silence_p=0.5, min_baseline_hours=2))
     assert_frame_equal(utc(got), expected)
     assert_frame_equal(to_polars(gaps(frame.lazy(), silence_p=0.5, min_baseline_hours=2)), expected)
+
+
+def test_a_numbering_that_restarts_is_one_row_not_millions_missing(constructor) -> None:
+    before = [5_000_000 + i for i in range(5)]  # a long-running host ...
+    after = [1, 2, 3, 5, 6]  # ... rebooted without the loader noticing; record 4 of the new boot is lost
+    rows = [{"time_us": T0 + i * S, "source_type": "auditd", "source_stream": "web1/boot0", "source_seq": seq,
+             "source_record_uid": f"r{seq}"} for i, seq in enumerate(before + after)]
+    found = run(constructor, events(rows), kinds=["sequence", "clock"])
+    assert found.select("kind", "missing", "seq_from", "seq_to").rows() == [
+        ("sequence", None, None, None), ("sequence", 1, 4, 4)]
+    restart = found.row(0, named=True)
+    assert "restarts from 5000004 to 1" in restart["detail"]
+    assert restart["evidence"] == "after r5000004; before r1"
+    assert (restart["start_us"], restart["end_us"]) == (T0 + 4 * S, T0 + 5 * S)
+
+
+def test_source_silent_follows_the_streams_rhythm() -> None:
+    hour = 3600 * S
+    rows = []
+    for day in range(21):  # three weeks from a Monday; office hours on weekdays only
+        if day % 7 >= 5:
+            continue
+        for h in range(9, 18):
+            for minute in (5, 25, 45):
+                at = T0 + day * 24 * hour + h * hour + minute * 60 * S
+                for stream in ("office", "stopped"):
+                    if stream == "stopped" and day >= 14:
+                        continue  # falls silent on the third Monday
+                    rows.append({"time_us": at, "source_type": "syslog", "source_stream": stream})
+    last = T0 + 19 * 24 * hour + 8 * hour  # the frame ends on the third Saturday morning, in another stream
+    rows.append({"time_us": last, "source_type": "syslog", "source_stream": "night-shift"})
+    rows.append({"time_us": last - 30 * 24 * hour, "source_type": "syslog", "source_stream": "night-shift"})
+    found = gaps(events(rows), kinds="source_silent")
+    # "office" stops at 17:45 on Friday and the frame ends 14 hours later: at its mean rate (about one event an
+    # hour) that would be improbable (p ~ 1e-6), but its rhythm expects nothing on a Friday night
+    assert found["source_stream"].to_list() == ["stopped"]
+    assert "its own rhythm" in found["detail"][0]

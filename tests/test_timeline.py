@@ -307,3 +307,13 @@ def test_bad_arguments_name_themselves() -> None:
         al.timeline(frame, idle=30)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgument, match="expected a polars"):
         al.timeline([1, 2, 3])
+
+
+def test_permanent_windows_logons_are_not_sessions() -> None:
+    frame = pl.DataFrame({
+        "time_us": [1, 2, 3], "source_type": "evtx", "host_name": "WS1", "event_code": ["4624", "4624", "4688"],
+        "actor_user_name": ["SYSTEM", "alice", "alice"], "target_session_uid": ["0x3e7", "0x1a2b", None],
+        "actor_session_uid": ["0x3e7", "0x1a2b", "0x1a2b"],
+    })
+    sessions = al.stitch(frame)["session_id"].to_list()
+    assert sessions == ["idle:evtx:WS1:system#1", "evtx:WS1:0x1a2b", "evtx:WS1:0x1a2b"]
