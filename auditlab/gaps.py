@@ -846,15 +846,8 @@ def _silent_runs(hourly: pl.DataFrame, min_hours: int, *, trailing: bool) -> pl.
         )
     )
     dispersion = _dispersion(buckets, streams, weights)
-    # The sum over [a, b1) is W(b1) - W(a), W(k) = (k // 168) * week_total + before[k % 168].
     return (
-        runs.with_columns(c_a=pl.col("a") % _WEEK_HOURS, c_b=pl.col("b1") % _WEEK_HOURS)
-        .join(weights.select("_al_key", "week_total", c_a="c", before_a="before"), on=["_al_key", "c_a"])
-        .join(weights.select("_al_key", c_b="c", before_b="before"), on=["_al_key", "c_b"])
-        .with_columns(
-            expected=(pl.col("b1") // _WEEK_HOURS - pl.col("a") // _WEEK_HOURS) * pl.col("week_total")
-            + pl.col("before_b") - pl.col("before_a")
-        )
+        _expected(runs, weights)
         .join(dispersion, on="_al_key")
         .with_columns(  # negative binomial P(0) with variance phi * mean: exp(-E ln(phi) / (phi - 1))
             p=(-pl.col("expected") * pl.when(pl.col("phi") > 1.0)
@@ -911,23 +904,28 @@ def _dispersion(buckets: pl.DataFrame, streams: pl.DataFrame, weights: pl.DataFr
         .group_by("_al_key")
         .agg(squares=(pl.col("n").cast(pl.Float64) ** 2 / pl.col("w")).filter(pl.col("w") > 0).sum())
     )
-    ends = streams.select("_al_key", "total", "span", a=pl.col("first"), b1=pl.col("last") + 1).with_columns(
-        c_a=pl.col("a") % _WEEK_HOURS, c_b=pl.col("b1") % _WEEK_HOURS
-    )
-    prefix = weights.select("_al_key", "c", "before", "week_total")
-    model = (
-        ends.join(prefix.rename({"c": "c_a", "before": "before_a"}), on=["_al_key", "c_a"])
-        .join(prefix.select("_al_key", c_b="c", before_b="before"), on=["_al_key", "c_b"])
-        .with_columns(
-            expected=(pl.col("b1") // _WEEK_HOURS - pl.col("a") // _WEEK_HOURS) * pl.col("week_total")
-            + pl.col("before_b") - pl.col("before_a")
-        )
-        .join(seen, on="_al_key", how="left")
-    )
+    ends = streams.select("_al_key", "total", "span", a=pl.col("first"), b1=pl.col("last") + 1)
+    model = _expected(ends, weights).join(seen, on="_al_key", how="left")
     pearson = pl.col("squares").fill_null(0.0) - 2 * pl.col("total") + pl.col("expected")
     return model.select(
         "_al_key",
         phi=pl.when(pl.col("span") > 1).then(pearson / (pl.col("span") - 1)).otherwise(1.0).clip(lower_bound=1.0),
+    )
+
+
+def _expected(hours: pl.DataFrame, weights: pl.DataFrame) -> pl.DataFrame:
+    """``hours`` (per ``_al_key``, the hour range ``[a, b1)``) with ``expected``: the events the stream's weekly
+    rhythm expects over it, ``W(b1) - W(a)`` where ``W(k) = (k // 168) * week_total + before[k % 168]``."""
+    import polars as pl
+
+    return (
+        hours.with_columns(c_a=pl.col("a") % _WEEK_HOURS, c_b=pl.col("b1") % _WEEK_HOURS)
+        .join(weights.select("_al_key", "week_total", c_a="c", before_a="before"), on=["_al_key", "c_a"])
+        .join(weights.select("_al_key", c_b="c", before_b="before"), on=["_al_key", "c_b"])
+        .with_columns(
+            expected=(pl.col("b1") // _WEEK_HOURS - pl.col("a") // _WEEK_HOURS) * pl.col("week_total")
+            + pl.col("before_b") - pl.col("before_a")
+        )
     )
 
 
