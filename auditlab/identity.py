@@ -337,10 +337,21 @@ def _cloudtrail(frame: nw.LazyFrame, like: Frame) -> nw.LazyFrame:
         (C("source_type") == "cloudtrail") & C("actor_user_type").is_in(ROLE_SESSION_TYPES)
         & ~C("time_us").is_null() & ~C("actor_user_uid").is_null()
     ).select(ORDER, _al_c_sess=C("actor_user_uid"), _al_m_t=C("time_us"))
+    return _inherit(frame, users, chains, on=["_al_c_sess"], since="_al_c_t", until="_al_c_next",
+                    columns=["_al_ct_uid", "_al_ct_name", "_al_ct_chain"])
+
+
+def _inherit(
+    frame: nw.LazyFrame, users: nw.LazyFrame, issued: nw.LazyFrame, *, on: list[str], since: str, until: str,
+    columns: list[str],
+) -> nw.LazyFrame:
+    """Give each row of ``users`` (ORDER, the keys ``on``, its time ``_al_m_t``) the ``columns`` of the ``issued``
+    row with the same keys that was in force at its time (``since <= time < until``; ``until`` null: still in
+    force), and those onto ``frame`` (null where nothing was in force)."""
     matched = (
-        users.join(chains, on="_al_c_sess", how="inner")
-        .filter((C("_al_c_t") <= C("_al_m_t")) & (C("_al_c_next").is_null() | (C("_al_m_t") < C("_al_c_next"))))
-        .select(ORDER, "_al_ct_uid", "_al_ct_name", "_al_ct_chain")
+        users.join(issued, on=on, how="inner")
+        .filter((C(since) <= C("_al_m_t")) & (C(until).is_null() | (C("_al_m_t") < C(until))))
+        .select(ORDER, *columns)
     )
     return frame.join(matched, on=ORDER, how="left")
 
@@ -386,13 +397,9 @@ def _windows(frame: nw.LazyFrame) -> nw.LazyFrame:
     users = frame.filter(windows & ~C("actor_session_uid").is_null() & ~C("time_us").is_null()).select(
         ORDER, _al_w_host=host, _al_w_lid=C("actor_session_uid"), _al_m_t=C("time_us")
     )
-    matched = (
-        users.join(logons, on=["_al_w_host", "_al_w_lid"], how="inner")
-        .filter((C("_al_w_t") <= C("_al_m_t")) & (C("_al_w_next").is_null() | (C("_al_m_t") < C("_al_w_next"))))
-        .select(ORDER, "logon_user", "logon_type", "logon_src_ip", "logon_src_hostname", "_al_runas_uid",
-                "_al_runas_name")
-    )
-    return frame.join(matched, on=ORDER, how="left")
+    return _inherit(frame, users, logons, on=["_al_w_host", "_al_w_lid"], since="_al_w_t", until="_al_w_next",
+                    columns=["logon_user", "logon_type", "logon_src_ip", "logon_src_hostname", "_al_runas_uid",
+                             "_al_runas_name"])
 
 
 def _identity_table(identities: Mapping[str, str] | Any) -> pl.DataFrame:
