@@ -25,8 +25,9 @@ logon_src_hostname  String    ... the workstation it came from
 How each source is stitched:
 
 - **auditd**: ``auid`` is the original actor (the loader puts it in ``actor_orig_uid``), and with ``ses`` it
-  survives sudo and su; ``session_id`` is ``auditd:<stream>:ses<N>``. An sshd login logged by syslog or journald
-  (``sshd[pid]``) joins the auditd session opened by the same sshd pid on the same host within 5 minutes.
+  survives sudo and su; ``session_id`` is ``auditd:<stream>:ses<N>``. An sshd connection logged by syslog or
+  journald (``sshd[pid]``, and ``sshd[pid]#2`` for the pid's next connection after a disconnect: pids are reused)
+  joins the auditd session opened by the same sshd pid on the same host within 5 minutes.
 - **sudo / su** (syslog, journald, auditd): the invoker is the original actor, the target user the effective
   one: ``alice -> sudo -> root``.
 - **CloudTrail**: a role or federated session (``assumed-role/ROLE/SESSION``) is resolved through the latest
@@ -96,6 +97,9 @@ SWITCH_PROGRAMS = ("sudo", "su", "doas", "pkexec", "runuser", "sudoedit")
 """Programs whose rows show their own name in ``attribution``: ``alice -> sudo -> root``."""
 
 ROLE_SESSION_TYPES = ("AssumedRole", "FederatedUser")
+SSHD_ENDS = ("sshd.connection_closed", "sshd.disconnected", "sshd.received_disconnect", "sshd.timeout",
+             "sshd.negotiation_failed", "pam.session_closed")
+"""sshd and PAM messages that end a connection: the pid's next line starts another session."""
 PERMANENT_LOGONS = ("0x3e7", "0x3e4", "0x3e5")  # SYSTEM, NETWORK SERVICE, LOCAL SERVICE: never end
 _SSHD_LINK_US = 300 * 1_000_000
 _RUNAS_US = 5 * 1_000_000
@@ -290,7 +294,7 @@ def _stitch(
     frame = frame.join(keys, on=["actor", "source_type"], how="left")
     if identities is not None:
         frame = _override(frame, identities, like)
-    frame = _sessions(frame, idle, sshd=present["sshd"] and present["sshd_audited"])
+    frame = _sessions(frame, idle, sshd=present["sshd"] and present["sshd_audited"], sshd_logged=present["sshd"])
     helpers = [name for name in frame.collect_schema().names() if name.startswith("_al_") and name != ORDER]
     return frame.drop(helpers)
 
@@ -442,7 +446,7 @@ def _override(frame: nw.LazyFrame, identities: Mapping[str, str] | Any, like: Fr
     return frame.with_columns(actor_key=nw.coalesce(*picks, C("actor_key")))
 
 
-def _sessions(frame: nw.LazyFrame, idle: timedelta, *, sshd: bool) -> nw.LazyFrame:
+def _sessions(frame: nw.LazyFrame, idle: timedelta, *, sshd: bool, sshd_logged: bool) -> nw.LazyFrame:
     source = C("source_type")
     host = _s(C("host_name"))
     linux_log = source.is_in(["syslog", "journald"])
@@ -467,7 +471,9 @@ def _sessions(frame: nw.LazyFrame, idle: timedelta, *, sshd: bool) -> nw.LazyFra
     )
     frame = frame.with_columns(_al_native=native)
     if sshd:
-        frame = _link_sshd(frame)
+        frame = _link_sshd(_sshd_connections(frame))
+    elif sshd_logged:
+        frame = _sshd_connections(frame)
     scope = nw.coalesce(C("host_name"), C("cloud_account_uid"), C("source_stream"), nw.lit(""))
     idle_us = int(idle / timedelta(microseconds=1))
     needs = C("_al_native").is_null() & ~C("actor_key").is_null()
@@ -481,6 +487,24 @@ def _sessions(frame: nw.LazyFrame, idle: timedelta, *, sshd: bool) -> nw.LazyFra
         nw.when(C("time_us").is_null()).then(nw.lit("untimed")).otherwise(_s(C("_al_n"))),
     )
     return frame.with_columns(session_id=nw.coalesce(C("_al_native"), nw.when(needs).then(idle_id)))
+
+
+def _sshd_connections(frame: nw.LazyFrame) -> nw.LazyFrame:
+    """Number the connections of one sshd pid: the pid is reused, so after a line that ends a connection the next
+    line that does not starts another (``sshd[920]``, ``sshd[920]#2``, ...)."""
+    logged = C("source_type").is_in(["syslog", "journald"]) & _runs("sshd") & ~C("actor_process_pid").is_null()
+    ends = C("event_code").is_in(SSHD_ENDS).fill_null(False)
+    frame = frame.with_columns(_al_sshd=nw.when(logged).then(C("_al_native")))
+    frame = frame.with_columns(_al_end=ends).with_columns(
+        _al_after_end=C("_al_end").shift(1).over("_al_sshd", order_by=ORDER).fill_null(False)
+    )
+    starts = C("_al_after_end") & ~C("_al_end")
+    frame = frame.with_columns(_al_conn=starts.cast(nw.Int64()).cum_sum().over("_al_sshd", order_by=ORDER))
+    return frame.with_columns(
+        _al_native=nw.when(logged & (C("_al_conn") > 0))
+        .then(nw.concat_str(C("_al_native"), nw.lit("#"), (C("_al_conn") + 1).cast(nw.String())))
+        .otherwise(C("_al_native"))
+    )
 
 
 def _link_sshd(frame: nw.LazyFrame) -> nw.LazyFrame:

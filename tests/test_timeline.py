@@ -317,3 +317,19 @@ def test_permanent_windows_logons_are_not_sessions() -> None:
     })
     sessions = al.stitch(frame)["session_id"].to_list()
     assert sessions == ["idle:evtx:WS1:system#1", "evtx:WS1:0x1a2b", "evtx:WS1:0x1a2b"]
+
+
+def test_a_reused_sshd_pid_is_one_session_per_connection(tmp_path: Path) -> None:
+    log = tmp_path / "auth.log"
+    log.write_text(
+        "Nov 14 22:13:20 web1 sshd[920]: Accepted password for alice from 203.0.113.10 port 50000 ssh2\n"
+        "Nov 14 22:20:00 web1 sshd[920]: Received disconnect from 203.0.113.10 port 50000:11: disconnected by user\n"
+        "Nov 14 22:20:00 web1 sshd[920]: Disconnected from user alice 203.0.113.10 port 50000\n"
+        "Nov 14 23:00:00 web1 sshd[920]: Accepted publickey for bob from 198.51.100.9 port 40000 ssh2\n"
+        "Nov 14 23:05:00 web1 sshd[920]: Disconnected from user bob 198.51.100.9 port 40000\n"
+    )
+    table = al.sessions(al.load(log, format="syslog", year=2023, tz="UTC"))
+    assert table.select("session_id", "actor", "event_count", "src_ip").rows() == [
+        ("syslog:web1:sshd[920]", "alice", 3, "203.0.113.10"),
+        ("syslog:web1:sshd[920]#2", "bob", 2, "198.51.100.9"),
+    ]
