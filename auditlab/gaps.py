@@ -104,6 +104,7 @@ ATTRIBUTED_CLASSES: dict[int, str] = {
 _ACTOR_COLUMNS = ("actor_orig_uid", "actor_orig_name", "actor_user_uid", "actor_user_name")
 
 _HOUR_US = 3_600_000_000
+_MIN_RATE_EVENTS = 10  # source_silent by mean rate needs this many events over at least an hour
 _RESET_DROP = 1000  # a numbering that falls by more than this (and below half) in time order restarted
 _WEEK_HOURS = 168
 _DETAIL_TEXT_MAX = 200  # characters of a command line or path quoted in a detail sentence
@@ -331,10 +332,10 @@ def gaps(
     (a stream that goes on in a later stream of the same name but another ``/bootN``, as auditd's do after a
     reboot, is not silent). A stream with a baseline (``min_baseline_hours``) is judged like a silence, by its
     rhythm and dispersion over the hours from ``L`` to ``E``, so a stream that stops for the night just before the
-    frame ends is not reported; a shorter one with at least two timed events, first ``F``, by its mean rate
-    ``(events - 1) / (L - F)``: ``p = exp(-rate * (E - L))``. Reported when ``p < silence_p``. The same by mean
-    rate per host (``host_name`` set, ``source_stream`` null) across all of a host's streams, for hosts with
-    several streams.
+    frame ends is not reported; a shorter one with at least 10 timed events over at least an hour, first ``F``, by
+    its mean rate ``(events - 1) / (L - F)``: ``p = exp(-rate * (E - L))``. Reported when ``p < silence_p``. The
+    same by mean rate per host (``host_name`` set, ``source_stream`` null) across all of a host's streams, for
+    hosts with several streams.
 
     **untimed**: records with no time, one row per stream (``events`` their count).
 
@@ -1002,6 +1003,8 @@ def _source_silent(hourly: pl.DataFrame, p_max: float, min_hours: int) -> pl.Dat
             p, expected, phi = judged[item["source_stream"]]
             why = (f"its own rhythm at those hours of the day and days of the week expects about {expected:.1f} "
                    f"events (p = {p:.2g}, counts {phi:.2g} times as variable as Poisson)")
+        elif item["n"] < _MIN_RATE_EVENTS or item["last_us"] - item["first_us"] < _HOUR_US:
+            continue  # a handful of events, or a burst of seconds, gives no rate worth judging a silence by
         if p >= p_max:
             continue
         who = f"stream {item['source_stream']}" if item["scope"] == "stream" else f"host {item['host_name']}"

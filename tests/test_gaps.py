@@ -428,9 +428,10 @@ def test_source_silent_streams_and_hosts(constructor) -> None:
 
 
 def test_source_silent_judges_by_the_streams_own_rate() -> None:
-    rows = [{"time_us": T0 + i * H, "source_type": "syslog", "source_stream": "slow"} for i in range(5)]
-    rows += [{"time_us": T0 + i * 60 * S, "source_type": "syslog", "source_stream": "busy"} for i in range(4 * 60 + 90)]
-    frame = events(rows)  # slow: one an hour, last at 4 h; the frame goes on to 5.5 h: p = exp(-1.5) ~ 0.22
+    rows = [{"time_us": T0 + i * H, "source_type": "syslog", "source_stream": "slow"} for i in range(12)]
+    rows += [{"time_us": T0 + i * 60 * S, "source_type": "syslog", "source_stream": "busy"}
+             for i in range(11 * 60 + 90)]
+    frame = events(rows)  # slow: one an hour, last at 11 h; the frame goes on to 12.5 h: p = exp(-1.5) ~ 0.22
     assert gaps(frame, kinds="source_silent").is_empty()
     assert gaps(frame, kinds="source_silent", silence_p=0.25)["source_stream"].to_list() == ["slow"]
 
