@@ -6,6 +6,7 @@ its name where the log gives one; the operation is ``api_operation``, or ``event
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ from auditlab._safe import terminal_text
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["SourceSummary", "render", "summarize"]
+__all__ = ["SourceSummary", "render", "summarize", "text_table"]
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,18 @@ def _listing(pairs: list[tuple[str, int]]) -> str:
     return ", ".join(f"{terminal_text(label)} ({count})" for label, count in pairs) or "-"
 
 
+def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, right: Collection[int] = ()) -> list[str]:
+    """The lines of a plain-text table: a header, a rule, the rows; each column as wide as its widest cell, two
+    spaces apart, the columns numbered in ``right`` right-aligned. Cells must be escaped already."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        aligned = (c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(aligned).rstrip()
+
+    return [line(header), line(["-" * w for w in widths]), *(line(row) for row in rows)]
+
+
 def render(summaries: list[SourceSummary]) -> str:
     """The summaries as a plain-text table, then each source's top actors and operations; log text escaped."""
     header = ("source", "files", "records", "parse errors", "first", "last", "actors")
@@ -127,14 +140,7 @@ def render(summaries: list[SourceSummary]) -> str:
          _time(s.last), str(s.actors))
         for s in summaries
     ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    right = {1, 2, 3, 6}
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths,
-                                                                                                    strict=True)))
-
-    out = [line(header), line(tuple("-" * w for w in widths)), *(line(row) for row in rows), ""]
+    out = [*text_table(header, rows, right={1, 2, 3, 6}), ""]
     for s in summaries:
         out.append(f"{terminal_text(s.source_type)}:")
         out.append(f"  top actors:      {_listing(s.top_actors)}")

@@ -153,10 +153,11 @@ def _show(frame: pl.DataFrame, columns: Sequence[str], *, empty: str) -> None:
         text = "" if value is None else terminal_text(value)
         return text if len(text) <= _CELL_MAX else text[: _CELL_MAX - 1] + "…"
 
-    rows = [tuple(cell(v) for v in row) for row in frame.select(columns).iter_rows()]
-    widths = [max(len(r[i]) for r in [tuple(columns), *rows]) for i in range(len(columns))]
-    for row in [tuple(columns), tuple("-" * w for w in widths), *rows]:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    from auditlab._summary import text_table
+
+    rows = [[cell(v) for v in row] for row in frame.select(columns).iter_rows()]
+    for line in text_table(columns, rows):
+        click.echo(line)
 
 
 def _to_parquet(lazy: pl.LazyFrame, output: Path) -> int:
