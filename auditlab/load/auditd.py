@@ -236,6 +236,18 @@ def _field(name: str) -> str:
     return r"(?:^|[ '])" + re.escape(name) + "=" + _VALUE
 
 
+# The kernel and libaudit write an apostrophe inside a double-quoted value as is (they hex-encode only values holding
+# '"', blanks, control or non-ASCII bytes): a1="it's", acct="o'brien". Such an apostrophe is no quote, and no field
+# starts after it ("x'res=failed" must not read as res=failed). Quoted values hold no blanks, so this finds them:
+_QUOTED_APOSTROPHE = r"\"[^\" ]*'"
+_QUOTED = r'"[^"]*"'
+
+
+def _field_outside_quotes(name: str) -> str:
+    """:func:`_field`, where the field starts outside double-quoted values (slower: for the lines that need it)."""
+    return r'^(?:[^"]|"[^"]*")*?(?:^|[ \'])' + re.escape(name) + "=" + _VALUE
+
+
 def sniff(head: bytes) -> bool:
     """Whether the start of a file looks like an audit log: one of its first five lines is an audit record.
 
@@ -320,7 +332,9 @@ def _records(lines: pl.DataFrame) -> pl.DataFrame:
     )
     ok = pl.col("error").is_null()
     stamp = pl.concat_str(pl.col("sec"), pl.lit("."), pl.col("frac"), pl.lit(":"), pl.col("serial"))
-    quotes = text.str.count_matches('"', literal=True) + text.str.count_matches("'", literal=True)
+    pairs = text.str.count_matches(_QUOTED)  # complete "..." values; apostrophes inside them are text
+    dangling = text.str.count_matches('"', literal=True) - 2 * pairs
+    apostrophes = text.str.count_matches("'|" + _QUOTED) - pairs  # those outside "..." values
     return frame.select(
         "line", "offset", "text",
         pl.when(ok).then(pl.col("node")).alias("node"),
@@ -332,7 +346,7 @@ def _records(lines: pl.DataFrame) -> pl.DataFrame:
         pl.when(ok).then(pl.concat_str(pl.col("node"), stamp, separator="/", ignore_nulls=True))
         .otherwise(pl.format("!{}", pl.col("line"))).alias("key"),
         "error",
-        pl.when(ok & (quotes % 2 == 1))
+        pl.when(ok & ((dangling > 0) | (apostrophes % 2 == 1)))
         .then(pl.format("line {}: unbalanced quotes (a cut record?)", pl.col("line"))).alias("warn"),
     )
 
@@ -436,7 +450,7 @@ def _members(frame: pl.DataFrame, names: tuple[str, ...] | list[str]) -> list[tu
     return [(n, pl.col(n)) for n in names if n in frame.columns]
 
 
-_TOKEN = re.compile(r"""([A-Za-z0-9_\[\]-]+)=("[^"]*"|'[^']*'|[^\s\x1d'"]*)""")
+_TOKEN = re.compile(r"""([A-Za-z0-9_\[\]-]+)=("[^"]*"|'(?:[^'"]|"[^"]*")*'|[^\s\x1d'"]*)""")
 _BODY = re.compile(r"msg=audit\([^)]*\):? ?")
 
 
@@ -518,7 +532,13 @@ def _events(records: pl.DataFrame, source_file: str) -> pl.DataFrame:
 
 def _extract(frame: pl.DataFrame, names: tuple[str, ...] | list[str]) -> pl.DataFrame:
     text = pl.col("text")
-    return frame.with_columns(text.str.extract(_field(n), 1).alias(n) for n in names)
+    quirky = frame.select(text.str.contains(_QUOTED_APOSTROPHE).fill_null(False)).to_series()
+    if not quirky.any():
+        return frame.with_columns(text.str.extract(_field(n), 1).alias(n) for n in names)
+    frame = frame.with_columns(quirky.alias("_quirky"), pl.int_range(pl.len()).alias("_order"))
+    plain = frame.filter(~pl.col("_quirky")).with_columns(text.str.extract(_field(n), 1).alias(n) for n in names)
+    odd = frame.filter("_quirky").with_columns(text.str.extract(_field_outside_quotes(n), 1).alias(n) for n in names)
+    return pl.concat([plain, odd]).sort("_order").drop("_quirky", "_order")
 
 
 def _primary_fields(prim: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
