@@ -35,6 +35,11 @@ undefined entity. Each of these becomes a row with ``parse_error`` set and ``raw
   row says where the first one was;
 - corrupt compression: what decompressed before the fault is read, and one row names the fault.
 
+Control characters that Windows writes raw into values (an attacker's user name in a failed logon can carry
+``\x1b``), which XML 1.0 forbids even as references, do not make an event unreadable: when parsing fails and such
+characters are present, they are swapped for private-use characters absent from the event, parsed, and put back,
+so the values load exactly as written.
+
 Examples:
     >>> import auditlab as al
     >>> events = al.load("../shared/samples/windows_json_xml/crowdsec_windows-bf_4625_xml_per_line.xml")
@@ -262,13 +267,24 @@ class _Reader:
             self.rows.add_error(raw, line, offset, _join(error, bad_utf8))
             return
         text = data.decode("utf-8", "replace") if bad_utf8 else raw
+        shield = None
         try:
             root = _parse(text)
         except _XmlRefused as exc:
-            self.rows.add_error(raw, line, offset, _join(str(exc), bad_utf8))
-            return
+            refused: _XmlRefused | None = exc
+            shield = _shield(text)  # control characters Windows writes raw, which XML 1.0 does not allow
+            if shield is not None:
+                try:
+                    root, refused = _parse(shield[0]), None
+                except _XmlRefused as again:
+                    refused = again
+            if refused is not None:
+                self.rows.add_error(raw, line, offset, _join(str(refused), bad_utf8))
+                return
         try:
             event = _event_dict(root)
+            if shield is not None:
+                event = _unshield(event, shield[1])
         except RecursionError:
             self.rows.add_error(raw, line, offset, _join("the event nests too deep to read", bad_utf8))
             return
@@ -286,6 +302,34 @@ class _Reader:
 
 def _join(first: str, second: str | None) -> str:
     return first if second is None else f"{first}; {second}"
+
+
+_NOT_XML = "".join(map(chr, (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF)))
+"""Characters XML 1.0 does not allow even as references, which ``EvtRender`` writes raw in values (an account
+name with ``\\x1e`` in it): the event is read with them stood in for by private-use characters, then restored."""
+_NOT_XML_RE = re.compile(f"[{re.escape(_NOT_XML)}]")
+
+
+def _shield(text: str) -> tuple[str, dict[int, int]] | None:
+    """``text`` with its XML-forbidden characters stood in for by private-use characters it does not hold, and the
+    table that puts them back; None if it has none."""
+    if not _NOT_XML_RE.search(text):
+        return None
+    held = set(text)
+    stand_ins = (c for c in map(chr, range(0xF0000, 0x10FFFE)) if c not in held)
+    forward = {ord(c): next(stand_ins) for c in _NOT_XML}
+    return text.translate(forward), {ord(v): k for k, v in forward.items()}
+
+
+def _unshield(value: Any, back: dict[int, int]) -> Any:
+    """An event read from shielded text, with the forbidden characters put back (keys and values)."""
+    if type(value) is str:
+        return value.translate(back)
+    if type(value) is dict:
+        return {_unshield(k, back): _unshield(v, back) for k, v in value.items()}
+    if type(value) is list:
+        return [_unshield(v, back) for v in value]
+    return value
 
 
 class _XmlRefused(Exception):
