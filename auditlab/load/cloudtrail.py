@@ -14,7 +14,7 @@ the original, accountable actor (``actor_orig_*``). For every type, ``actor_user
 ==================  =============================  ========================  =========================================
 userIdentity.type   actor_user_uid                 actor_user_name           actor_orig_uid / actor_orig_name
 ==================  =============================  ========================  =========================================
-IAMUser, Root       arn                            userName                  null: they are accountable themselves
+IAMUser, Root       arn, else principalId [3]_     userName                  null: they are accountable themselves
 AssumedRole         arn: arn:aws:sts::ACCT:        SESSION, else the role    sourceIdentity [1]_ (as both), else
                     assumed-role/ROLE/SESSION      (sessionIssuer.userName)  onBehalfOf.userId (name null), else
                                                                              sessionIssuer.arn / sessionIssuer.userName
@@ -40,6 +40,7 @@ any other type                      null               sessionIssuer.arn, where 
 .. [1] ``userIdentity.sessionContext.sourceIdentity``, else ``additionalEventData.sourceIdentity``.
 .. [2] Also a ``userIdentity`` without ``type`` that names ``invokedBy``. For other types ``invokedBy`` stays in
    ``unmapped`` (under ``userIdentity``).
+.. [3] A failed console sign-in of an IAM user has ``principalId`` and ``userName`` but no ``arn``.
 
 So ``coalesce(actor_orig_uid, actor_user_uid)`` is the human behind a role session where the record says so
 (sourceIdentity, onBehalfOf), else the role; resolving a role session to whoever assumed it is identity
