@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, tuple[str, str | None]] = {
     "schema": ("auditlab.schema", None),
     "export": ("auditlab.export", None),
+    "mock": ("auditlab.mock", None),
     "AuditlabError": ("auditlab._errors", "AuditlabError"),
     "FormatError": ("auditlab._errors", "FormatError"),
     "InvalidArgument": ("auditlab._errors", "InvalidArgument"),
@@ -47,6 +48,7 @@ __all__ = [
     "formats",
     "gaps",
     "load",
+    "mock",
     "scan",
     "schema",
     "sessions",
@@ -55,7 +57,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from auditlab import export, schema
+    from auditlab import export, mock, schema
     from auditlab._errors import (
         AuditlabError,
         FormatError,

@@ -140,6 +140,77 @@ def sessions(paths: Sequence[str], format_: str | None, progress: bool | None) -
     _show(al.sessions(events), SESSION_SHOWN, empty="no sessions")
 
 
+def _mock_epilog() -> str:
+    from auditlab.mock import FAULTS, FORMATS, SCENARIOS
+
+    return (f"Scenarios: {', '.join(SCENARIOS)}. Formats: {', '.join(FORMATS)}. Faults: {', '.join(FAULTS)}.")
+
+
+@main.command(epilog=_mock_epilog())
+@click.argument("scenarios", nargs=-1)
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the logs (logs/<format>/...) and the truth (truth/*.csv) into.")
+@click.option("--format", "formats_", multiple=True, help="Native format to write (repeatable; default: every "
+              "format of the sources the story has). See docs/mock.md.")
+@click.option("--days", default=3.0, show_default=True, type=float, help="Days of benign activity.")
+@click.option("--start", default=None, help="Start (ISO 8601, UTC); default 2026-11-02T00:00:00Z.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Same seed, same bytes.")
+@click.option("--fault", "faults", multiple=True, metavar="NAME[:K=V,...]",
+              help="A fault to inject in every format, e.g. drop_records:n=5 (repeatable; see docs/mock.md).")
+@_clean_errors
+def mock(scenarios: Sequence[str], output: Path, formats_: Sequence[str], days: float, start: str | None, seed: int,
+         faults: Sequence[str]) -> None:
+    """Write synthetic audit logs with attacks woven in, and their truth: benign activity for --days, with the
+    SCENARIOS named (default: every scenario; `auditlab mock none` for none)."""
+    from auditlab import mock as m
+
+    names = list(m.SCENARIOS) if not scenarios else [] if list(scenarios) == ["none"] else list(scenarios)
+    story = m.incident(start=start or m.DEFAULT_START, days=days, scenarios=names, seed=seed)
+    chosen = list(formats_) or story.formats
+    parsed = [_fault(text) for text in faults]
+    records, fault_rows = [], []
+    for fmt in chosen:
+        log = story.render(fmt)
+        for name, params in parsed:
+            log = log.inject(name, **{"seed": seed, **params})
+        log.write(output / "logs" / fmt)
+        records.append(log.truth.select("rid", "file", "line", "event", "synthetic_label").with_columns(
+            format=_lit(fmt)))
+        fault_rows.append(log.fault_truth.with_columns(format=_lit(fmt)))
+        click.echo(f"{fmt}: {len(log.records)} records in {len(log.files)} files")
+    import polars as pl
+
+    (output / "truth").mkdir(parents=True, exist_ok=True)
+    story.truth.drop("time").write_csv(output / "truth" / "events.csv")
+    pl.concat(records).write_csv(output / "truth" / "records.csv")
+    pl.concat(fault_rows).write_csv(output / "truth" / "faults.csv")
+
+
+def _lit(value: str) -> Any:
+    import polars as pl
+
+    return pl.lit(value)
+
+
+def _fault(text: str) -> tuple[str, dict[str, Any]]:
+    """``drop_records:n=5,seed=2`` -> ``("drop_records", {"n": 5, "seed": 2})``; values read as JSON, else text."""
+    import json
+
+    from auditlab._errors import InvalidArgument
+
+    name, _, rest = text.partition(":")
+    params: dict[str, Any] = {}
+    for item in filter(None, rest.split(",")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidArgument(f"--fault: expected NAME[:KEY=VALUE,...], got {text!r}")
+        try:
+            params[key.strip()] = json.loads(value)
+        except ValueError:
+            params[key.strip()] = value
+    return name.strip(), params
+
+
 def _show(frame: pl.DataFrame, columns: Sequence[str], *, empty: str) -> None:
     """A result as a plain-text table of ``columns``, every cell escaped and cut to ``_CELL_MAX`` characters.
 

@@ -164,3 +164,33 @@ def test_gaps_and_sessions_escape_what_the_log_says(tmp_path: Path) -> None:
         assert "\r" not in out
         assert "\x07" not in out
         assert "pwned" in out  # shown, made harmless (escaped by the table, or replaced in gaps' detail sentence)
+
+
+def test_mock_writes_logs_and_truth(tmp_path: Path) -> None:
+    import polars as pl
+
+    out = tmp_path / "out"
+    args = ["mock", "k8s-cluster-takeover", "--days", "1", "--seed", "3", "-o", str(out), "--format", "k8s-audit",
+            "--format", "auditd", "--fault", "drop_records:n=4"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    records = pl.read_csv(out / "truth" / "records.csv")
+    faults = pl.read_csv(out / "truth" / "faults.csv")
+    assert faults.group_by("format").len().sort("format").rows() == [("auditd", 4), ("k8s-audit", 4)]
+    loaded = al.load(out / "logs" / "k8s-audit", progress=False)
+    assert loaded.height == records.filter(pl.col("format") == "k8s-audit").height
+    events = pl.read_csv(out / "truth" / "events.csv")
+    assert set(events["scenario"].fill_null("")) == {"", "k8s-cluster-takeover"}
+    again = tmp_path / "again"
+    CliRunner().invoke(main, [*args[:7], str(again), *args[8:]], catch_exceptions=False)
+    assert (again / "truth" / "records.csv").read_bytes() == (out / "truth" / "records.csv").read_bytes()
+
+
+def test_mock_names_a_bad_scenario_or_fault(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["mock", "nope", "-o", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "unknown scenario 'nope'; available: ssh-bruteforce-sudo" in result.output
+    result = CliRunner().invoke(main, ["mock", "none", "-o", str(tmp_path), "--format", "gcp-audit", "--fault",
+                                       "drop_records:minutes=3"])
+    assert result.exit_code == 1
+    assert "minutes: not a parameter of fault 'drop_records'" in result.output

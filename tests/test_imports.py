@@ -68,7 +68,9 @@ def test_every_public_name_resolves_and_is_documented() -> None:
 
 
 def test_public_functions_of_public_modules_are_documented() -> None:
-    for module in (auditlab.export, auditlab.schema):
+    from auditlab.testing import strategies
+
+    for module in (auditlab.export, auditlab.schema, auditlab.mock, strategies):
         for name in module.__all__:
             value = getattr(module, name)
             if callable(value):
@@ -78,3 +80,11 @@ def test_public_functions_of_public_modules_are_documented() -> None:
 def test_unknown_attribute_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'lod'"):
         auditlab.lod  # noqa: B018
+
+
+def test_the_pytest_plugin_imports_nothing_of_auditlab() -> None:
+    code = "import sys, _auditlab_pytestplugin; print(sorted(m for m in sys.modules if m.split('.')[0] in " \
+           "('auditlab', 'polars', 'hypothesis')))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                            timeout=120)
+    assert result.stdout.strip() == "[]"

@@ -65,6 +65,12 @@ def test_analysis_md_is_generated_from_the_analysis_modules() -> None:
     assert text == generator["render"](), "docs/analysis.md is stale: run python docs/make_analysis.py"
 
 
+def test_mock_md_is_generated_from_the_mock_registries() -> None:
+    text = (ROOT / "docs" / "mock.md").read_text(encoding="utf-8")
+    generator = runpy.run_path(str(ROOT / "docs" / "make_mock.py"))
+    assert text == generator["render"](), "docs/mock.md is stale: run python docs/make_mock.py"
+
+
 def test_the_column_count_and_the_links_are_right() -> None:
     assert f"All {len(schema.COLUMNS)} columns" in README
     for link in re.findall(r"\]\(([^)#]+)\)", README):
