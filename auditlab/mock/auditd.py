@@ -61,7 +61,7 @@ from typing import Any
 
 from auditlab.mock._model import Event, Record
 
-__all__ = ["pack", "render"]
+__all__ = ["render"]
 
 UNSET = "4294967295"
 ARCH = "c000003e"  # x86_64
@@ -161,11 +161,6 @@ def render(chosen: list[tuple[int, Event]], format: str) -> list[Record]:  # noq
             records.append(Record(file, text, index, MethodType(_expect, values)))
     # each file keeps its events in time order, the files in name order (as a stable sort by file would)
     return [record for name in sorted(files) for record in files[name]]
-
-
-def pack(records: list[Record], format: str) -> bytes:  # noqa: A002
-    """The bytes of one file: every record's lines, each ending in a newline."""
-    return b"".join(r.text + b"\n" for r in records)
 
 
 @lru_cache(maxsize=4096)

@@ -133,9 +133,7 @@ def render(chosen: list[tuple[int, Event]], format: str) -> list[Record]:  # noq
 
 
 def pack(records: list[Record], format: str) -> bytes:  # noqa: A002
-    """The bytes of one file: gzipped ``{"Records":[...]}`` for ``cloudtrail``, JSON lines for ``cloudtrail-jsonl``."""
-    if format == "cloudtrail-jsonl":
-        return b"\n".join([*(r.text for r in records), b""]) if records else b""
+    """The bytes of one delivery file: ``{"Records":[...]}``, gzipped (``cloudtrail-jsonl`` is written as lines)."""
     body = b'{"Records":[' + b",".join([r.text for r in records]) + b"]}"
     return gzip.compress(body, compresslevel=6, mtime=0)
 

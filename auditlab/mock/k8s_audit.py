@@ -34,7 +34,7 @@ from auditlab.mock._json import as_text, at, coalesce, iso_second
 from auditlab.mock._json import component as _component
 from auditlab.mock._model import Event, Record
 
-__all__ = ["pack", "render"]
+__all__ = ["render"]
 
 ORDER = (
     "kind", "apiVersion", "metadata", "level", "timestamp", "auditID", "stage", "requestURI", "verb", "user",
@@ -75,11 +75,6 @@ def render(chosen: list[tuple[int, Event]], format: str) -> list[Record]:  # noq
         out.append(Record(_file(event.host), text, index, MethodType(_expect_event, event)))
     out.sort(key=_by_file)  # stable: each file keeps its events in time order
     return out
-
-
-def pack(records: list[Record], format: str) -> bytes:  # noqa: A002
-    """The bytes of one file: one event per line."""
-    return b"\n".join([*(r.text for r in records), b""]) if records else b""
 
 
 def _expect_event(event: Event) -> dict[str, Any]:

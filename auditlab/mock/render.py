@@ -1,8 +1,9 @@
 """Render synthetic events into native log files, and the :class:`Log` that holds the files with their truth.
 
 A format's renderer (one module per source family) turns :class:`~auditlab.mock._model.Event` objects into
-:class:`~auditlab.mock._model.Record` objects, each with the canonical values :func:`auditlab.load` must give for it,
-and packs the records of one file into bytes. :class:`Log` keeps the events, the records and the faults applied, so
+:class:`~auditlab.mock._model.Record` objects, each with the canonical values :func:`auditlab.load` must give for it.
+The records of a line format are written one after the other; a renderer of another layout (CloudTrail's gzipped
+delivery files) packs a file's records itself. :class:`Log` keeps the events, the records and the faults applied, so
 that its ``truth`` says, for every record written, which event and label it carries and what it must load as.
 """
 
@@ -120,6 +121,8 @@ def _pack(records: Sequence[Record], format: str) -> dict[str, bytes]:  # noqa: 
     by_file: dict[str, list[Record]] = {}
     for record in records:
         by_file.setdefault(record.file, []).append(record)
+    if fmt.lines:  # one record after the other, each ending in a newline (an auditd record's lines are its text)
+        return {name: b"".join([r.text + b"\n" for r in group]) for name, group in sorted(by_file.items())}
     module = _renderer(fmt)
     return {name: module.pack(group, fmt.name) for name, group in sorted(by_file.items())}
 

@@ -58,7 +58,7 @@ from typing import Any
 
 from auditlab.mock._model import Event, Record
 
-__all__ = ["pack", "render"]
+__all__ = ["render"]
 
 AUTH, AUTHPRIV = 4, 10
 INFO, NOTICE, ALERT = 6, 5, 1
@@ -130,11 +130,6 @@ def render(chosen: list[tuple[int, Event]], format: str) -> list[Record]:  # noq
                                                                                    line.columns))))
     # each file keeps its lines in time order, the files in name order (as a stable sort by file would)
     return [record for name in sorted(files) for record in files[name]]
-
-
-def pack(records: list[Record], format: str) -> bytes:  # noqa: A002
-    """The bytes of one file: one line per record."""
-    return b"".join(r.text + b"\n" for r in records)
 
 
 def _clock(sec: int, rfc3164: bool) -> str:

@@ -59,7 +59,7 @@ from auditlab._errors import InvalidArgument
 from auditlab.mock._model import Event, Record
 from auditlab.mock.world import stable_int
 
-__all__ = ["MESSAGES", "pack", "render"]
+__all__ = ["MESSAGES", "render"]
 
 SECURITY = "Microsoft-Windows-Security-Auditing"
 EVENTLOG = "Microsoft-Windows-Eventlog"
@@ -720,8 +720,3 @@ def _expect(time_us: int, computer: str, channel: str, record_id: int, system: d
     if kind is not None:
         expect.update(_expect_fields(kind, fields, system["user_id"]))
     return expect
-
-
-def pack(records: list[Record], format: str) -> bytes:  # noqa: A002
-    """One file: the records' lines, each ended by a newline."""
-    return b"\n".join([*(record.text for record in records), b""]) if records else b""
