@@ -39,29 +39,11 @@ and ``stageTimestamp``.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 SOURCES = ("linux", "aws", "windows", "k8s", "gcp")
-
-
-@contextmanager
-def no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large batch of events or records is built.
-
-    Those objects hold no cycles, yet every full collection walks all of them: at a million records that was half
-    the time of rendering. Reference counting still frees everything; the collector resumes as it was.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @dataclass(frozen=True, slots=True)

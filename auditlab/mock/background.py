@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from auditlab.mock import _build as b
-from auditlab.mock._model import no_gc
 
 if TYPE_CHECKING:
     from auditlab.mock._model import Event
@@ -341,7 +340,9 @@ BY_SOURCE = {"linux": _linux, "aws": _aws, "windows": _windows, "k8s": _k8s, "gc
 def generate(world: World, start: int, end: int, *, sources: tuple[str, ...], rate: float, seed: int) -> list[Event]:
     """The benign events of ``sources`` in [start, end), each source from its own generator seeded by ``seed``."""
     out: list[Event] = []
-    with no_gc():
+    from auditlab.load._json_records import gc_paused
+
+    with gc_paused():
         return _generate(world, start, end, sources, rate, seed, out)
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditlab._errors import InvalidArgument
-from auditlab.mock._model import no_gc
 
 if TYPE_CHECKING:
     import polars as pl
@@ -82,7 +81,9 @@ def render_records(events: Sequence[Event], format: str) -> list[Record]:  # noq
         chosen = [pair for pair in chosen if pair[0] not in silent]
     # a skewed clock changes what the record says, not where it is written: order by true time, write the skewed one
     chosen = [(i, e.but(time_us=e.time_us + e.skew_us)) if e.skew_us else (i, e) for i, e in chosen]
-    with no_gc():
+    from auditlab.load._json_records import gc_paused  # the loaders' pause, for batches of acyclic objects
+
+    with gc_paused():
         records = _renderer(fmt).render(chosen, fmt.name)
     written = dict(chosen)
     for rid, record in enumerate(records):
@@ -112,7 +113,9 @@ def silenced_by_audit(chosen: Sequence[tuple[int, Event]]) -> set[int]:
 
 def pack(records: Sequence[Record], format: str) -> dict[str, bytes]:  # noqa: A002
     """The files' bytes: the records grouped by file, in order, each file packed by the format's renderer."""
-    with no_gc():
+    from auditlab.load._json_records import gc_paused
+
+    with gc_paused():
         return _pack(records, format)
 
 
